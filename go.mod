@@ -1,0 +1,3 @@
+module github.com/mariana-dl/mariana
+
+go 1.26
