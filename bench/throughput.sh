@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Training throughput of the three example networks, Mariana against PyTorch
+# on the CPU, in one run: samples per second of each and their ratio.
+#
+# PyTorch (Debian's python3-torch) runs in both of its best configurations on
+# these 2-core machines (one thread with OpenBLAS free; two threads with
+# passive OpenMP waiting) and the better median counts. Both sides train on
+# random data of the network's shape, an epoch being EPOCH_SIZE samples drawn
+# in a fresh random order, after 30 warm-up steps.
+#
+#   bench/throughput.sh                 # all three, 3 timed epochs each
+#   EPOCHS=2 EPOCH_SIZE=20000 MODELS="mlp lenet" bench/throughput.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ref=${TORCH_REFERENCE:-../shared/reference/pytorch_reference.py}
+epochs=${EPOCHS:-3}
+models=${MODELS:-mlp lenet cifar}
+py=/usr/bin/python3
+[ -f "$ref" ] || { echo "no PyTorch reference script at $ref (set TORCH_REFERENCE)" >&2; exit 1; }
+"$py" -c 'import torch, threadpoolctl' 2>/dev/null || {
+  echo "PyTorch is missing: apt-get install -y python3-torch python3-numpy python3-threadpoolctl" >&2
+  exit 1
+}
+
+bash scripts/deps.sh
+go build -o bin/mariana ./cmd/mariana
+
+spec_of() {
+  case $1 in
+    mlp) echo mnist-mlp ;;
+    lenet) echo mnist-lenet ;;
+    cifar) echo cifar10-quick ;;
+  esac
+}
+
+median() { grep '^summary' | sed 's/.*median_samples_per_s=\([0-9.]*\).*/\1/'; }
+
+rows=()
+for m in $models; do
+  size=${EPOCH_SIZE:-}
+  sizeflag=()
+  [ -n "$size" ] && sizeflag=(--epoch-size "$size")
+
+  ours=$(bin/mariana bench "$(spec_of "$m")" --epochs "$epochs" "${sizeflag[@]}" | median)
+  t1=$("$py" "$ref" --model "$m" --threads 1 --no-blas-limit --epochs "$epochs" \
+    "${sizeflag[@]}" | median)
+  t2=$(OMP_WAIT_POLICY=PASSIVE "$py" "$ref" --model "$m" --threads 2 --epochs "$epochs" \
+    "${sizeflag[@]}" | median)
+  best=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print (a > b) ? a : b }')
+  ratio=$(awk -v a="$ours" -v b="$best" 'BEGIN { printf "%.2f", a / b }')
+  echo "$m: mariana $ours samples/s, pytorch 1 thread $t1, 2 threads passive $t2, ratio ${ratio}x" >&2
+  rows+=("| $m | $ours | $t1 | $t2 | ${ratio}x |")
+done
+
+echo
+echo "| model | Mariana samples/s | PyTorch 1 thread | PyTorch 2 threads (passive) | Mariana / best PyTorch |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"

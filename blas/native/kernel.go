@@ -1,0 +1,37 @@
+package native
+
+const (
+	// mr and nr are the rows and columns of the tile the micro-kernel
+	// computes. Go on amd64 has 15 floating-point registers to allocate;
+	// 1×8 keeps eight accumulators and the element of A in them, and ran
+	// fastest of the shapes tried (1×6, 1×8, 1×12, 2×3, 2×4, 2×6, 3×4,
+	// 4×4), whose larger accumulator sets spill to the stack. kernel is
+	// written for mr = 1.
+	mr = 1
+	nr = 8
+)
+
+// tile is one mr×nr block of the product, row-major.
+type tile [mr * nr]float32
+
+// kernel sets t to the product of a packed A panel (kc values, one per
+// step of the inner dimension) and a packed B panel (nr values per step).
+func kernel(a, b []float32, t *tile) {
+	var c0, c1, c2, c3, c4, c5, c6, c7 float32
+	b = b[:nr*len(a)]
+	for p, ap := range a {
+		// Reslicing to exactly nr elements lets the compiler drop the
+		// bounds checks inside the step.
+		bp := b[nr*p : nr*p+nr : nr*p+nr]
+		c0 += ap * bp[0]
+		c1 += ap * bp[1]
+		c2 += ap * bp[2]
+		c3 += ap * bp[3]
+		c4 += ap * bp[4]
+		c5 += ap * bp[5]
+		c6 += ap * bp[6]
+		c7 += ap * bp[7]
+	}
+	t[0], t[1], t[2], t[3] = c0, c1, c2, c3
+	t[4], t[5], t[6], t[7] = c4, c5, c6, c7
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/mariana-dl/mariana/checkpoint"
+	"github.com/mariana-dl/mariana/optim"
+	"github.com/mariana-dl/mariana/spec"
+	"github.com/mariana-dl/mariana/train"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// metaSpec is the checkpoint metadata key holding the spec's source, so
+// that eval and resume rebuild exactly the network that was trained.
+const metaSpec = "mariana.spec"
+
+type trainFlags struct {
+	resume      string
+	threads     int
+	metricsJSON string
+	plain       bool
+}
+
+func newTrainCmd() *cobra.Command {
+	var f trainFlags
+	cmd := &cobra.Command{
+		Use:   "train SPEC",
+		Short: "Train the network a spec describes",
+		Long: "Train the network a spec describes, evaluating on the test set and writing\n" +
+			"checkpoints as the spec's train section says. Ctrl-C writes a checkpoint and stops.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTrain(cmd, args[0], f)
+		},
+	}
+	cmd.Flags().StringVar(&f.resume, "resume", "",
+		"continue the run saved in this checkpoint")
+	cmd.Flags().IntVar(&f.threads, "threads", 0,
+		"CPU threads to compute with (default: the spec's, else every core)")
+	cmd.Flags().StringVar(&f.metricsJSON, "metrics-json", "",
+		"write the final metrics as JSON to this file (- for standard output)")
+	cmd.Flags().BoolVar(&f.plain, "plain", false,
+		"log one line per interval even on a terminal")
+	return cmd
+}
+
+func runTrain(cmd *cobra.Command, arg string, f trainFlags) error {
+	log := newLogger()
+	s, src, err := loadSpec(arg)
+	if err != nil {
+		return err
+	}
+
+	job, err := train.Build(s, train.Options{Threads: f.threads})
+	if err != nil {
+		return err
+	}
+	cfg := job.Config()
+	cfg.Metadata = map[string]string{metaSpec: string(src), metaSpecFile: specFile(s)}
+
+	rep := reporter(log, f.plain)
+	tr, err := train.New(cfg, job.Net, job.Solver, job.Loader, job.Test, job.Context, rep)
+	if err != nil {
+		return err
+	}
+	if f.resume != "" {
+		c, err := checkpoint.Read(f.resume)
+		if err != nil {
+			return err
+		}
+		if err := tr.Resume(c); err != nil {
+			return fmt.Errorf("%s: %w", f.resume, err)
+		}
+		log.Info("resumed", "checkpoint", f.resume, "step", tr.Step())
+	}
+
+	log.Info("training",
+		"spec", s.Name,
+		"params", countParams(job),
+		"steps", cfg.Steps,
+		"batch", s.Train.Batch,
+		"threads", job.Context.Threads,
+		"blas", job.Context.BLAS.Name(),
+		"solver", optim.Describe(job.Solver.Config()))
+
+	res, err := tr.Run(cmd.Context())
+	if err != nil {
+		return err
+	}
+
+	if res.Final != nil {
+		fmt.Printf("%s: test accuracy %.2f%% (loss %.4f) after %d steps, %.1f epochs; "+
+			"training took %.1f s at %.0f samples/s\n",
+			s.Name, 100*res.Final.Accuracy, res.Final.Loss, res.Steps, res.Epochs,
+			res.TrainSeconds, res.SamplesPerSecond)
+	}
+	return writeMetrics(f.metricsJSON, s.Name, res)
+}
+
+// reporter picks a progress bar for a terminal and log lines otherwise.
+func reporter(log *slog.Logger, plain bool) train.Reporter {
+	fd := int(os.Stdout.Fd())
+	if !plain && term.IsTerminal(fd) {
+		width, _, err := term.GetSize(fd)
+		if err != nil || width <= 0 {
+			width = 80
+		}
+		return &barReporter{w: os.Stdout, width: width}
+	}
+	return &logReporter{log: log}
+}
+
+func countParams(job *train.Job) int {
+	n := 0
+	for _, p := range job.Net.Params() {
+		n += p.Value.Len()
+	}
+	return n
+}
+
+// metrics is the JSON form of a run's result, for scripts.
+type metrics struct {
+	Spec             string   `json:"spec"`
+	Steps            int64    `json:"steps"`
+	Epochs           float64  `json:"epochs"`
+	TestAccuracy     *float64 `json:"test_accuracy,omitempty"`
+	TestLoss         *float64 `json:"test_loss,omitempty"`
+	TestSamples      int      `json:"test_samples,omitempty"`
+	TrainSeconds     float64  `json:"train_seconds"`
+	SamplesPerSecond float64  `json:"samples_per_second"`
+	Checkpoint       string   `json:"checkpoint,omitempty"`
+}
+
+func writeMetrics(path, name string, res train.Result) error {
+	if path == "" {
+		return nil
+	}
+	m := metrics{
+		Spec: name, Steps: res.Steps, Epochs: res.Epochs, TrainSeconds: res.TrainSeconds,
+		SamplesPerSecond: res.SamplesPerSecond, Checkpoint: res.LastCheckpoint,
+	}
+	if res.Final != nil {
+		m.TestAccuracy, m.TestLoss = &res.Final.Accuracy, &res.Final.Loss
+		m.TestSamples = res.Final.Samples
+	}
+	return writeJSON(path, m)
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if path == "-" {
+		_, err = os.Stdout.Write(b)
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// specFile returns the absolute path a spec was read from, or its example
+// name when it came from the binary.
+func specFile(s *spec.Spec) string {
+	if abs, err := filepath.Abs(s.File); err == nil {
+		if _, err := os.Stat(abs); err == nil {
+			return abs
+		}
+	}
+	return s.File
+}

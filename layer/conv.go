@@ -1,0 +1,409 @@
+package layer
+
+import (
+	"github.com/mariana-dl/mariana/blas"
+	"github.com/mariana-dl/mariana/internal/par"
+	"github.com/mariana-dl/mariana/tensor"
+)
+
+// gradBlocks is the most blocks of samples whose weight gradients Conv2D
+// sums separately before adding them up. The blocks depend on the batch
+// size only, never on the thread count, so that a run gives the same
+// gradients bit for bit on any number of cores. Eight blocks keep two to
+// eight threads busy while the final sum stays a few percent of the work.
+const gradBlocks = 8
+
+// Conv2D is a 2-D convolution (cross-correlation) with optional channel
+// groups and bias.
+//
+// Input N×C×H×W, output N×F×OH×OW with F = Filters and
+// OH = (H + 2·PadH - KernelH)/StrideH + 1 (likewise OW). The weight has
+// shape F×(C/G)×KernelH×KernelW and the bias F, where G = Groups: the
+// filters of group g see only input channels [g·C/G, (g+1)·C/G) and write
+// output channels [g·F/G, (g+1)·F/G). For each sample n and filter f of
+// group g,
+//
+//	out[n,f,i,j] = bias[f] + Σ_{c,p,q} W[f,c,p,q] · x[n, g·C/G+c, i', j']
+//	i' = i·StrideH - PadH + p,  j' = j·StrideW - PadW + q
+//
+// with x zero in the padding.
+//
+// The work is im2col plus one matrix product per sample and group, the
+// samples split among Context.Threads workers that each own their scratch
+// and call Context.SerialBLAS. Backward sums the weight gradient over
+// fixed blocks of samples and then adds the blocks up in order, so results
+// do not depend on the thread count.
+type Conv2D struct {
+	name string
+	cfg  Conv2DConfig
+
+	weight, bias *Param
+	out          tensor.Shape
+
+	geom    windowGeom // the convolution of one group of one sample
+	fGroup  int        // filters per group
+	k       int        // weights per filter: rows of the column matrix
+	ohw     int        // output positions: columns of the column matrix
+	inGroup int        // input elements of one group of one sample
+	direct  bool       // 1×1, stride 1, no padding: the input is its column matrix
+
+	// cols and dcols are each worker's column matrix and its gradient;
+	// partials are the gradient sums of blocks 1.. of Backward (block 0
+	// writes the parameter gradients directly).
+	cols, dcols [][]float32
+	partials    []float32
+
+	// The current call, read by the worker functions below, which are
+	// bound once in the constructor so that a call allocates nothing.
+	ctx             *Context
+	x, y, dy, dx    *tensor.Tensor
+	blocks          int
+	forwardWorker   func(worker, lo, hi int)
+	backwardWorker  func(worker, lo, hi int)
+	reduceWorker    func(worker, lo, hi int)
+	gradLen, biasOn int
+}
+
+// NewConv2D returns a convolution layer named name, applying the defaults
+// of cfg: stride 1, one group, xavier weights and zero bias.
+func NewConv2D(name string, cfg Conv2DConfig) *Conv2D {
+	if cfg.StrideH == 0 {
+		cfg.StrideH = 1
+	}
+	if cfg.StrideW == 0 {
+		cfg.StrideW = 1
+	}
+	if cfg.Groups == 0 {
+		cfg.Groups = 1
+	}
+	cfg.WeightFill = cfg.WeightFill.withDefault(Fill{Kind: FillXavier})
+	cfg.BiasFill = cfg.BiasFill.withDefault(Fill{Kind: FillConstant})
+	l := &Conv2D{name: name, cfg: cfg}
+	l.forwardWorker = l.forwardRange
+	l.backwardWorker = l.backwardBlocks
+	l.reduceWorker = l.reduceRange
+	return l
+}
+
+// Name implements [Layer].
+func (l *Conv2D) Name() string { return l.name }
+
+// Type implements [Layer].
+func (l *Conv2D) Type() string { return "conv" }
+
+// Config returns the configuration with defaults applied.
+func (l *Conv2D) Config() Conv2DConfig { return l.cfg }
+
+// Setup implements [Layer]. It takes one C×H×W input.
+func (l *Conv2D) Setup(in []tensor.Shape) (tensor.Shape, error) {
+	if err := l.checkConfig(); err != nil {
+		return nil, err
+	}
+	if len(in) != 1 {
+		return nil, shapeErrorf(l.name, "takes 1 input, got %d", len(in))
+	}
+	if len(in[0]) != 3 {
+		return nil, shapeErrorf(l.name, "input shape %v is not channels×height×width", in[0])
+	}
+	c, h, w := in[0][0], in[0][1], in[0][2]
+	cfg := l.cfg
+	if c <= 0 || h <= 0 || w <= 0 {
+		return nil, shapeErrorf(l.name, "input shape %v has an empty dimension", in[0])
+	}
+	if c%cfg.Groups != 0 {
+		return nil, shapeErrorf(l.name, "groups %d does not divide %d input channels",
+			cfg.Groups, c)
+	}
+	if cfg.KernelH > h+2*cfg.PadH {
+		return nil, shapeErrorf(l.name, "kernel_h %d larger than padded input height %d",
+			cfg.KernelH, h+2*cfg.PadH)
+	}
+	if cfg.KernelW > w+2*cfg.PadW {
+		return nil, shapeErrorf(l.name, "kernel_w %d larger than padded input width %d",
+			cfg.KernelW, w+2*cfg.PadW)
+	}
+
+	l.geom = windowGeom{
+		Channels: c / cfg.Groups, Height: h, Width: w,
+		KernelH: cfg.KernelH, KernelW: cfg.KernelW,
+		StrideH: cfg.StrideH, StrideW: cfg.StrideW,
+		PadH: cfg.PadH, PadW: cfg.PadW,
+		OutH: (h+2*cfg.PadH-cfg.KernelH)/cfg.StrideH + 1,
+		OutW: (w+2*cfg.PadW-cfg.KernelW)/cfg.StrideW + 1,
+	}
+	l.fGroup = cfg.Filters / cfg.Groups
+	l.k = l.geom.colRows()
+	l.ohw = l.geom.colCols()
+	l.inGroup = l.geom.Channels * h * w
+	l.direct = cfg.KernelH == 1 && cfg.KernelW == 1 && cfg.StrideH == 1 &&
+		cfg.StrideW == 1 && cfg.PadH == 0 && cfg.PadW == 0
+
+	l.weight = NewParam(l.name+".weight", 1, cfg.Filters, l.geom.Channels,
+		cfg.KernelH, cfg.KernelW)
+	l.gradLen = l.weight.Value.Len()
+	if !cfg.NoBias {
+		l.bias = NewParam(l.name+".bias", 0, cfg.Filters)
+		l.biasOn = 1
+	}
+	l.out = tensor.Shape{cfg.Filters, l.geom.OutH, l.geom.OutW}
+	return l.out.Clone(), nil
+}
+
+// checkConfig validates the fields that do not depend on the input.
+func (l *Conv2D) checkConfig() error {
+	cfg := l.cfg
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"filters", cfg.Filters}, {"kernel_h", cfg.KernelH}, {"kernel_w", cfg.KernelW},
+		{"stride_h", cfg.StrideH}, {"stride_w", cfg.StrideW}, {"groups", cfg.Groups},
+	} {
+		if f.v <= 0 {
+			return configErrorf(l.name, "%s must be positive, got %d", f.name, f.v)
+		}
+	}
+	if cfg.PadH < 0 {
+		return configErrorf(l.name, "pad_h must not be negative, got %d", cfg.PadH)
+	}
+	if cfg.PadW < 0 {
+		return configErrorf(l.name, "pad_w must not be negative, got %d", cfg.PadW)
+	}
+	if cfg.Filters%cfg.Groups != 0 {
+		return configErrorf(l.name, "groups %d does not divide %d filters",
+			cfg.Groups, cfg.Filters)
+	}
+	if err := cfg.WeightFill.validate(l.name, "weight_fill"); err != nil {
+		return err
+	}
+	return cfg.BiasFill.validate(l.name, "bias_fill")
+}
+
+// Params implements [Layer]: the weight, then the bias unless NoBias.
+func (l *Conv2D) Params() []*Param {
+	if l.bias == nil {
+		return []*Param{l.weight}
+	}
+	return []*Param{l.weight, l.bias}
+}
+
+// Init implements [Initializer]. The fans are Caffe's: fanIn = C/G·KernelH·
+// KernelW weights feed each output, and fanOut = F/G·KernelH·KernelW
+// outputs read each input.
+func (l *Conv2D) Init(seed uint64) {
+	rng := newRNG(seed)
+	fanIn := l.k
+	fanOut := l.fGroup * l.cfg.KernelH * l.cfg.KernelW
+	l.cfg.WeightFill.apply(l.weight.Value.Data, fanIn, fanOut, rng)
+	if l.bias != nil {
+		l.cfg.BiasFill.apply(l.bias.Value.Data, fanIn, fanOut, rng)
+	}
+}
+
+// ForwardFLOPs implements [FLOPer]: a multiply and an add per weight and
+// output position, plus the bias.
+func (l *Conv2D) ForwardFLOPs() int64 {
+	f := int64(2) * int64(l.cfg.Filters) * int64(l.k) * int64(l.ohw)
+	if l.bias != nil {
+		f += int64(l.cfg.Filters) * int64(l.ohw)
+	}
+	return f
+}
+
+// grow sizes each worker's scratch for the given thread count; it
+// allocates only the first time a thread count is seen.
+func (l *Conv2D) grow(threads int) {
+	if l.direct {
+		return
+	}
+	for len(l.cols) < threads {
+		l.cols = append(l.cols, make([]float32, l.k*l.ohw))
+	}
+}
+
+// Forward implements [Layer].
+func (l *Conv2D) Forward(ctx *Context, in []*tensor.Tensor, out *tensor.Tensor) {
+	threads := max(ctx.Threads, 1)
+	l.grow(threads)
+	l.ctx, l.x, l.y = ctx, in[0], out
+	par.For(threads, in[0].Batch(), l.forwardWorker)
+	l.ctx, l.x, l.y = nil, nil, nil
+}
+
+// forwardRange computes samples [lo, hi) on worker w.
+func (l *Conv2D) forwardRange(w, lo, hi int) {
+	groups := l.cfg.Groups
+	outGroup := l.fGroup * l.ohw
+	wGroup := l.fGroup * l.k
+	bl := l.ctx.SerialBLAS
+	for s := lo; s < hi; s++ {
+		x := l.x.Data[s*groups*l.inGroup : (s+1)*groups*l.inGroup]
+		y := l.y.Data[s*groups*outGroup : (s+1)*groups*outGroup]
+		for g := 0; g < groups; g++ {
+			col := l.column(w, x[g*l.inGroup:(g+1)*l.inGroup])
+			bl.Sgemm(blas.NoTrans, blas.NoTrans, 1,
+				blas.Matrix(l.fGroup, l.k, l.weight.Value.Data[g*wGroup:(g+1)*wGroup]),
+				blas.Matrix(l.k, l.ohw, col),
+				0, blas.Matrix(l.fGroup, l.ohw, y[g*outGroup:(g+1)*outGroup]))
+		}
+		if l.bias == nil {
+			continue
+		}
+		for f, b := range l.bias.Value.Data {
+			row := y[f*l.ohw : (f+1)*l.ohw]
+			for i := range row {
+				row[i] += b
+			}
+		}
+	}
+}
+
+// column returns the column matrix of one group of one sample, built in
+// worker w's scratch unless the input already is one.
+func (l *Conv2D) column(w int, x []float32) []float32 {
+	if l.direct {
+		return x
+	}
+	im2col(&l.geom, x, l.cols[w])
+	return l.cols[w]
+}
+
+// gradBlockRange returns the samples [lo, hi) of block b of a batch of n
+// samples cut into blocks: sizes differ by at most one and spread evenly,
+// so that any thread count that divides the blocks gets equal work.
+func gradBlockRange(b, blocks, n int) (lo, hi int) {
+	return b * n / blocks, (b + 1) * n / blocks
+}
+
+// Backward implements [Layer].
+func (l *Conv2D) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.Tensor,
+	dIn []*tensor.Tensor) {
+	threads := max(ctx.Threads, 1)
+	n := in[0].Batch()
+	l.grow(threads)
+	var dx *tensor.Tensor
+	if len(dIn) > 0 {
+		dx = dIn[0]
+	}
+	if dx != nil && !l.direct {
+		for len(l.dcols) < threads {
+			l.dcols = append(l.dcols, make([]float32, l.k*l.ohw))
+		}
+	}
+
+	l.blocks = min(n, gradBlocks)
+	per := l.gradLen + l.biasOn*l.cfg.Filters
+	if need := max(l.blocks-1, 0) * per; len(l.partials) < need {
+		l.partials = make([]float32, need)
+	}
+	if n == 0 {
+		clear(l.weight.Grad.Data)
+		if l.bias != nil {
+			clear(l.bias.Grad.Data)
+		}
+		return
+	}
+
+	l.ctx, l.x, l.dy, l.dx = ctx, in[0], dOut, dx
+	par.For(threads, l.blocks, l.backwardWorker)
+	if l.blocks > 1 {
+		par.For(threads, per, l.reduceWorker)
+	}
+	l.ctx, l.x, l.dy, l.dx = nil, nil, nil, nil
+}
+
+// blockGrads returns where block b sums its weight and bias gradients.
+func (l *Conv2D) blockGrads(b int) (dw, db []float32) {
+	if b == 0 {
+		dw = l.weight.Grad.Data
+		if l.bias != nil {
+			db = l.bias.Grad.Data
+		}
+		return dw, db
+	}
+	per := l.gradLen + l.biasOn*l.cfg.Filters
+	p := l.partials[(b-1)*per : b*per]
+	return p[:l.gradLen], p[l.gradLen:]
+}
+
+// backwardBlocks computes blocks [lo, hi) on worker w: each block's
+// parameter gradients, and the input gradient of its samples.
+func (l *Conv2D) backwardBlocks(w, lo, hi int) {
+	groups := l.cfg.Groups
+	outGroup := l.fGroup * l.ohw
+	wGroup := l.fGroup * l.k
+	n := l.x.Batch()
+	bl := l.ctx.SerialBLAS
+	for b := lo; b < hi; b++ {
+		dw, db := l.blockGrads(b)
+		first, last := gradBlockRange(b, l.blocks, n)
+		for s := first; s < last; s++ {
+			x := l.x.Data[s*groups*l.inGroup : (s+1)*groups*l.inGroup]
+			dy := l.dy.Data[s*groups*outGroup : (s+1)*groups*outGroup]
+			var beta float32 = 1
+			if s == first {
+				beta = 0
+			}
+			for g := 0; g < groups; g++ {
+				col := l.column(w, x[g*l.inGroup:(g+1)*l.inGroup])
+				dyg := blas.Matrix(l.fGroup, l.ohw, dy[g*outGroup:(g+1)*outGroup])
+				bl.Sgemm(blas.NoTrans, blas.Trans, 1, dyg, blas.Matrix(l.k, l.ohw, col),
+					beta, blas.Matrix(l.fGroup, l.k, dw[g*wGroup:(g+1)*wGroup]))
+				if l.dx == nil {
+					continue
+				}
+				dx := l.dx.Data[(s*groups+g)*l.inGroup : (s*groups+g+1)*l.inGroup]
+				if l.direct {
+					bl.Sgemm(blas.Trans, blas.NoTrans, 1,
+						blas.Matrix(l.fGroup, l.k, l.weight.Value.Data[g*wGroup:(g+1)*wGroup]),
+						dyg, 0, blas.Matrix(l.k, l.ohw, dx))
+					continue
+				}
+				dcol := l.dcols[w]
+				bl.Sgemm(blas.Trans, blas.NoTrans, 1,
+					blas.Matrix(l.fGroup, l.k, l.weight.Value.Data[g*wGroup:(g+1)*wGroup]),
+					dyg, 0, blas.Matrix(l.k, l.ohw, dcol))
+				col2im(&l.geom, dcol, dx)
+			}
+			if db == nil {
+				continue
+			}
+			for f := range db {
+				var sum float32
+				for _, v := range dy[f*l.ohw : (f+1)*l.ohw] {
+					sum += v
+				}
+				if s == first {
+					db[f] = sum
+				} else {
+					db[f] += sum
+				}
+			}
+		}
+	}
+}
+
+// reduceRange adds the partial gradients of blocks 1.. to block 0's, for
+// gradient elements [lo, hi) (weights, then biases), always in block order.
+func (l *Conv2D) reduceRange(_, lo, hi int) {
+	per := l.gradLen + l.biasOn*l.cfg.Filters
+	for b := 1; b < l.blocks; b++ {
+		p := l.partials[(b-1)*per : b*per]
+		if lo < l.gradLen {
+			e := min(hi, l.gradLen)
+			sumInto(l.weight.Grad.Data[lo:e], p[lo:e])
+		}
+		if hi > l.gradLen {
+			s := max(lo, l.gradLen)
+			sumInto(l.bias.Grad.Data[s-l.gradLen:hi-l.gradLen], p[s:hi])
+		}
+	}
+}
+
+// sumInto computes dst += src.
+func sumInto(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}

@@ -1,0 +1,288 @@
+package layer
+
+import (
+	"github.com/mariana-dl/mariana/internal/par"
+	"github.com/mariana-dl/mariana/tensor"
+)
+
+// Pool is max or average pooling over KernelH×KernelW windows of each
+// channel.
+//
+// Input N×C×H×W, output N×C×OH×OW. The output size rounds up, as Caffe and
+// PyTorch with ceil_mode=True do:
+//
+//	OH = ceil((H + 2·PadH - KernelH) / StrideH) + 1
+//
+// minus one when the last window would start at or beyond H + PadH, that is
+// entirely in the bottom padding (likewise OW). So cifar10-quick's 3×3,
+// stride 2 pools take 32 to 16, 16 to 8 and 8 to 4, where rounding down would
+// give 15, 7 and 3.
+//
+// Window (i, j) covers input rows [i·StrideH - PadH, i·StrideH - PadH +
+// KernelH) and the matching columns. Max pooling takes the largest input
+// element the window covers (padding never wins) and remembers where it was
+// for Backward, which routes the gradient there; ties go to the first in
+// row-major order, and NaN wins, so it propagates.
+//
+// Average pooling sums the input elements the window covers and divides by
+// the size of the window clipped to the padded input, rows
+// [i·StrideH - PadH, min(i·StrideH - PadH + KernelH, H + PadH)) by the
+// matching columns: padding counts as zeros, but the part of a last window
+// that hangs beyond the padded input, which only the rounding up creates, is
+// not counted. This is exactly Caffe's AVE pooling and PyTorch's
+// AvgPool2d(ceil_mode=True, count_include_pad=True) (its default), so a
+// 3×3 stride-2 window over the last two rows and columns of an unpadded
+// 16×16 input divides by 4, and an interior window by 9.
+type Pool struct {
+	name string
+	cfg  PoolConfig
+	geom windowGeom
+	out  tensor.Shape
+
+	// argmax holds, for every output element of the last max-pooling
+	// Forward, the index of the input element it took within its plane.
+	argmax []int32
+
+	// The current call, read by the worker functions, which are bound
+	// once in the constructor so that a call allocates nothing.
+	x, y, dy, dx   *tensor.Tensor
+	forwardWorker  func(worker, lo, hi int)
+	backwardWorker func(worker, lo, hi int)
+}
+
+// NewPool returns a pooling layer named name, applying the default of cfg:
+// the stride is the kernel size.
+func NewPool(name string, cfg PoolConfig) *Pool {
+	if cfg.StrideH == 0 {
+		cfg.StrideH = cfg.KernelH
+	}
+	if cfg.StrideW == 0 {
+		cfg.StrideW = cfg.KernelW
+	}
+	l := &Pool{name: name, cfg: cfg}
+	l.forwardWorker = l.forwardPlanes
+	l.backwardWorker = l.backwardPlanes
+	return l
+}
+
+// Name implements [Layer].
+func (l *Pool) Name() string { return l.name }
+
+// Type implements [Layer].
+func (l *Pool) Type() string { return "pool" }
+
+// Config returns the configuration with defaults applied.
+func (l *Pool) Config() PoolConfig { return l.cfg }
+
+// Params implements [Layer]; pooling has none.
+func (l *Pool) Params() []*Param { return nil }
+
+// poolOutSize returns the number of windows along an axis of the given
+// size, rounding up but dropping a last window that would start in the
+// padding beyond the input.
+func poolOutSize(size, kernel, stride, pad int) int {
+	n := (size+2*pad-kernel+stride-1)/stride + 1
+	if (n-1)*stride >= size+pad {
+		n--
+	}
+	return n
+}
+
+// Setup implements [Layer]. It takes one C×H×W input.
+func (l *Pool) Setup(in []tensor.Shape) (tensor.Shape, error) {
+	cfg := l.cfg
+	if cfg.Method != PoolMax && cfg.Method != PoolAverage {
+		return nil, configErrorf(l.name, "method %q is not %q or %q",
+			cfg.Method, PoolMax, PoolAverage)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"kernel_h", cfg.KernelH}, {"kernel_w", cfg.KernelW},
+		{"stride_h", cfg.StrideH}, {"stride_w", cfg.StrideW},
+	} {
+		if f.v <= 0 {
+			return nil, configErrorf(l.name, "%s must be positive, got %d", f.name, f.v)
+		}
+	}
+
+	// A pad as large as the kernel would allow windows that cover only
+	// padding, whose maximum is undefined.
+	if cfg.PadH < 0 || cfg.PadH >= cfg.KernelH {
+		return nil, configErrorf(l.name, "pad_h %d must be in [0, kernel_h %d)",
+			cfg.PadH, cfg.KernelH)
+	}
+	if cfg.PadW < 0 || cfg.PadW >= cfg.KernelW {
+		return nil, configErrorf(l.name, "pad_w %d must be in [0, kernel_w %d)",
+			cfg.PadW, cfg.KernelW)
+	}
+
+	if len(in) != 1 {
+		return nil, shapeErrorf(l.name, "takes 1 input, got %d", len(in))
+	}
+	if len(in[0]) != 3 {
+		return nil, shapeErrorf(l.name, "input shape %v is not channels×height×width", in[0])
+	}
+	c, h, w := in[0][0], in[0][1], in[0][2]
+	if c <= 0 || h <= 0 || w <= 0 {
+		return nil, shapeErrorf(l.name, "input shape %v has an empty dimension", in[0])
+	}
+	if cfg.KernelH > h+2*cfg.PadH {
+		return nil, shapeErrorf(l.name, "kernel_h %d larger than padded input height %d",
+			cfg.KernelH, h+2*cfg.PadH)
+	}
+	if cfg.KernelW > w+2*cfg.PadW {
+		return nil, shapeErrorf(l.name, "kernel_w %d larger than padded input width %d",
+			cfg.KernelW, w+2*cfg.PadW)
+	}
+
+	l.geom = windowGeom{
+		Channels: c, Height: h, Width: w,
+		KernelH: cfg.KernelH, KernelW: cfg.KernelW,
+		StrideH: cfg.StrideH, StrideW: cfg.StrideW,
+		PadH: cfg.PadH, PadW: cfg.PadW,
+		OutH: poolOutSize(h, cfg.KernelH, cfg.StrideH, cfg.PadH),
+		OutW: poolOutSize(w, cfg.KernelW, cfg.StrideW, cfg.PadW),
+	}
+	l.out = tensor.Shape{c, l.geom.OutH, l.geom.OutW}
+	return l.out.Clone(), nil
+}
+
+// ForwardFLOPs implements [FLOPer]: one comparison or addition per window
+// element.
+func (l *Pool) ForwardFLOPs() int64 {
+	g := &l.geom
+	return int64(g.Channels) * int64(g.OutH*g.OutW) * int64(g.KernelH*g.KernelW)
+}
+
+// Forward implements [Layer].
+func (l *Pool) Forward(ctx *Context, in []*tensor.Tensor, out *tensor.Tensor) {
+	planes := in[0].Batch() * l.geom.Channels
+	if l.cfg.Method == PoolMax {
+		need := planes * l.geom.OutH * l.geom.OutW
+		if cap(l.argmax) < need {
+			l.argmax = make([]int32, need)
+		}
+		l.argmax = l.argmax[:need]
+	}
+	l.x, l.y = in[0], out
+	par.For(max(ctx.Threads, 1), planes, l.forwardWorker)
+	l.x, l.y = nil, nil
+}
+
+// Backward implements [Layer].
+func (l *Pool) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.Tensor,
+	dIn []*tensor.Tensor) {
+	if len(dIn) == 0 || dIn[0] == nil {
+		return
+	}
+	l.dy, l.dx = dOut, dIn[0]
+	par.For(max(ctx.Threads, 1), in[0].Batch()*l.geom.Channels, l.backwardWorker)
+	l.dy, l.dx = nil, nil
+}
+
+// windowRows returns the input rows [lo, hi) window row i covers, clipped to the
+// input, and the number of rows of the window inside the padded input.
+func (g *windowGeom) windowRows(i int) (lo, hi, count int) {
+	lo = i*g.StrideH - g.PadH
+	hi = min(lo+g.KernelH, g.Height+g.PadH)
+	count = hi - lo
+	return max(lo, 0), min(hi, g.Height), count
+}
+
+// windowCols is windowRows for columns.
+func (g *windowGeom) windowCols(j int) (lo, hi, count int) {
+	lo = j*g.StrideW - g.PadW
+	hi = min(lo+g.KernelW, g.Width+g.PadW)
+	count = hi - lo
+	return max(lo, 0), min(hi, g.Width), count
+}
+
+// forwardPlanes pools planes [lo, hi), each one channel of one sample.
+func (l *Pool) forwardPlanes(_, lo, hi int) {
+	g := &l.geom
+	plane, outPlane := g.Height*g.Width, g.OutH*g.OutW
+	for p := lo; p < hi; p++ {
+		x := l.x.Data[p*plane : (p+1)*plane]
+		y := l.y.Data[p*outPlane : (p+1)*outPlane]
+		if l.cfg.Method == PoolMax {
+			maxPlane(g, x, y, l.argmax[p*outPlane:(p+1)*outPlane])
+		} else {
+			averagePlane(g, x, y)
+		}
+	}
+}
+
+// maxPlane max-pools one plane x into y, recording in arg where each
+// maximum came from.
+func maxPlane(g *windowGeom, x, y []float32, arg []int32) {
+	for i := 0; i < g.OutH; i++ {
+		r0, r1, _ := g.windowRows(i)
+		for j := 0; j < g.OutW; j++ {
+			c0, c1, _ := g.windowCols(j)
+			best := r0*g.Width + c0
+			m := x[best]
+			for r := r0; r < r1; r++ {
+				row := x[r*g.Width : (r+1)*g.Width]
+				for c := c0; c < c1; c++ {
+					// v != v is NaN, which must win so that it propagates.
+					if v := row[c]; v > m || v != v {
+						m, best = v, r*g.Width+c
+					}
+				}
+			}
+			y[i*g.OutW+j] = m
+			arg[i*g.OutW+j] = int32(best)
+		}
+	}
+}
+
+// averagePlane average-pools one plane x into y.
+func averagePlane(g *windowGeom, x, y []float32) {
+	for i := 0; i < g.OutH; i++ {
+		r0, r1, nr := g.windowRows(i)
+		for j := 0; j < g.OutW; j++ {
+			c0, c1, nc := g.windowCols(j)
+			var sum float32
+			for r := r0; r < r1; r++ {
+				for _, v := range x[r*g.Width+c0 : r*g.Width+c1] {
+					sum += v
+				}
+			}
+			y[i*g.OutW+j] = sum / float32(nr*nc)
+		}
+	}
+}
+
+// backwardPlanes computes the input gradient of planes [lo, hi). Planes
+// are independent, so the sums in each are in a fixed order whatever the
+// thread count.
+func (l *Pool) backwardPlanes(_, lo, hi int) {
+	g := &l.geom
+	plane, outPlane := g.Height*g.Width, g.OutH*g.OutW
+	for p := lo; p < hi; p++ {
+		dx := l.dx.Data[p*plane : (p+1)*plane]
+		dy := l.dy.Data[p*outPlane : (p+1)*outPlane]
+		clear(dx)
+		if l.cfg.Method == PoolMax {
+			for o, at := range l.argmax[p*outPlane : (p+1)*outPlane] {
+				dx[at] += dy[o]
+			}
+			continue
+		}
+		for i := 0; i < g.OutH; i++ {
+			r0, r1, nr := g.windowRows(i)
+			for j := 0; j < g.OutW; j++ {
+				c0, c1, nc := g.windowCols(j)
+				d := dy[i*g.OutW+j] / float32(nr*nc)
+				for r := r0; r < r1; r++ {
+					row := dx[r*g.Width+c0 : r*g.Width+c1]
+					for c := range row {
+						row[c] += d
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package optim
+
+import "math"
+
+// The update rules, one loop each, over matching slices of the weights w,
+// the gradient grad and the method's history. rate is the parameter's
+// learning rate (lr·LRMult) and decay its weight decay (weight_decay ·
+// DecayMult); every rule first forms g = grad + decay·w.
+//
+// Note [Rounding]: each product is converted to float32 before it is added.
+// The Go spec lets a compiler fuse x*y+z into one fused multiply-add, which
+// rounds once instead of twice; an explicit conversion forbids that. So the
+// arithmetic is the same on every architecture and every Go version, and a
+// checkpoint resumed on another machine continues bit for bit. The order of
+// operations follows Caffe's solvers, so the results match them exactly.
+
+// sgdPlain is SGD without momentum: w -= rate·g. It equals the momentum
+// rule with μ = 0 bit for bit (v = 0·v − rate·g is exactly −rate·g) and
+// needs no history.
+func sgdPlain(w, grad []float32, rate, decay float32) {
+	grad = grad[:len(w)]
+	for i, wi := range w {
+		g := grad[i] + float32(decay*wi)
+		w[i] = wi - float32(rate*g)
+	}
+}
+
+// sgdMomentum is Caffe's momentum SGD with the sign folded into v:
+// v = μ·v − rate·g; w += v.
+func sgdMomentum(w, grad, v []float32, rate, decay, mu float32) {
+	grad, v = grad[:len(w)], v[:len(w)]
+	for i, wi := range w {
+		g := grad[i] + float32(decay*wi)
+		vi := float32(mu*v[i]) - float32(rate*g)
+		v[i] = vi
+		w[i] = wi + vi
+	}
+}
+
+// nesterov is Caffe's NesterovSolver: with v' = μ·v − rate·g it steps
+// w += (1+μ)·v' − μ·v. That is the look-ahead update of Sutskever et al.
+// (2013), which takes the gradient at w + μ·v, rewritten in terms of the
+// weights actually stored, as Bengio et al. (2012, "Advances in optimizing
+// recurrent networks") derive it; so the caller's gradient, taken at w, is
+// all it needs.
+func nesterov(w, grad, v []float32, rate, decay, mu float32) {
+	grad, v = grad[:len(w)], v[:len(w)]
+	onePlusMu := 1 + mu
+	for i, wi := range w {
+		g := grad[i] + float32(decay*wi)
+		prev := v[i]
+		vi := float32(mu*prev) - float32(rate*g)
+		v[i] = vi
+		w[i] = wi + (float32(onePlusMu*vi) - float32(mu*prev))
+	}
+}
+
+// adaGrad is Duchi, Hazan and Singer (2011), diagonal form as in Caffe:
+// h += g²; w −= rate·g/(√h + ε). ε sits outside the root, as in Caffe.
+func adaGrad(w, grad, h []float32, rate, decay, eps float32) {
+	grad, h = grad[:len(w)], h[:len(w)]
+	for i, wi := range w {
+		g := grad[i] + float32(decay*wi)
+		hi := h[i] + float32(g*g)
+		h[i] = hi
+		// A float32 square root through float64 is correctly rounded:
+		// float64 has more than twice float32's precision plus two bits.
+		root := float32(math.Sqrt(float64(hi)))
+		w[i] = wi - float32(rate*(g/(root+eps)))
+	}
+}
