@@ -66,6 +66,9 @@ func Build(s *spec.Spec, opts Options) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkClasses(s, g, trainSet.Classes()); err != nil {
+		return nil, err
+	}
 	g.Init(s.Seed)
 
 	cfg := s.Solver
@@ -189,4 +192,17 @@ func imageNormalize(n spec.Normalize) data.Normalize {
 		out.Std = []float32{1 / k}
 	}
 	return out
+}
+
+// checkClasses refuses a network whose loss reads fewer class scores than
+// the data have classes, which would otherwise surface as a NaN loss.
+func checkClasses(s *spec.Spec, g *model.Graph, classes int) error {
+	loss := g.Nodes()[g.Loss()]
+	i, _ := g.Lookup(loss.Inputs[0])
+	if scores := g.Shape(i).Size(); scores < classes {
+		return s.FieldError("model.layers", fmt.Errorf(
+			"train: %s reads %d class scores from %s, but the data have %d classes",
+			loss.Layer.Name(), scores, loss.Inputs[0], classes))
+	}
+	return nil
 }
