@@ -11,6 +11,10 @@ import (
 // size only, never on the thread count, so that a run gives the same
 // gradients bit for bit on any number of cores. Eight blocks keep two to
 // eight threads busy while the final sum stays a few percent of the work.
+//
+// TODO: a device with more than eight threads leaves the extra ones idle
+// during the weight-gradient pass of Backward; raise the bound (at the cost
+// of a larger final sum) once such devices are in use.
 const gradBlocks = 8
 
 // Conv2D is a 2-D convolution (cross-correlation) with optional channel
@@ -30,9 +34,8 @@ const gradBlocks = 8
 //
 // The work is im2col plus one matrix product per sample and group, the
 // samples split among Context.Threads workers that each own their scratch
-// and call Context.SerialBLAS. Backward sums the weight gradient over
-// fixed blocks of samples and then adds the blocks up in order, so results
-// do not depend on the thread count.
+// and call Context.SerialBLAS. See the note on Backward for how the
+// gradients are computed and why they do not depend on the thread count.
 type Conv2D struct {
 	name string
 	cfg  Conv2DConfig
@@ -47,21 +50,26 @@ type Conv2D struct {
 	inGroup int        // input elements of one group of one sample
 	direct  bool       // 1×1, stride 1, no padding: the input is its column matrix
 
-	// cols and dcols are each worker's column matrix and its gradient;
-	// partials are the gradient sums of blocks 1.. of Backward (block 0
-	// writes the parameter gradients directly).
+	// fullGeom is the correlation of the output gradient with the flipped
+	// filters that gives the input gradient when full is set (see Setup).
+	fullGeom windowGeom
+	full     bool
+
+	// cols and dcols are each worker's column matrix and the scratch of
+	// its input gradient; flipped holds the flipped, transposed filters
+	// of the full path; partials holds each gradient block's sums.
 	cols, dcols [][]float32
+	flipped     []float32
 	partials    []float32
 
 	// The current call, read by the worker functions below, which are
 	// bound once in the constructor so that a call allocates nothing.
-	ctx             *Context
-	x, y, dy, dx    *tensor.Tensor
-	blocks          int
-	forwardWorker   func(worker, lo, hi int)
-	backwardWorker  func(worker, lo, hi int)
-	reduceWorker    func(worker, lo, hi int)
-	gradLen, biasOn int
+	ctx            *Context
+	x, y, dy, dx   *tensor.Tensor
+	blocks         int
+	forwardWorker  func(worker, lo, hi int)
+	backwardWorker func(worker, lo, hi int)
+	reduceWorker   func(worker, lo, hi int)
 }
 
 // NewConv2D returns a convolution layer named name, applying the defaults
@@ -138,12 +146,27 @@ func (l *Conv2D) Setup(in []tensor.Shape) (tensor.Shape, error) {
 	l.direct = cfg.KernelH == 1 && cfg.KernelW == 1 && cfg.StrideH == 1 &&
 		cfg.StrideW == 1 && cfg.PadH == 0 && cfg.PadW == 0
 
+	// The input gradient of a stride-1 convolution is the correlation of
+	// the output gradient, padded by kernel-1-pad, with the flipped
+	// filters. When the output is at least as large as the input, as with
+	// "same" padding, that costs no more arithmetic than the usual product
+	// plus col2im, and replaces col2im's scattered additions by im2col's
+	// block copies.
+	l.full = !l.direct && cfg.StrideH == 1 && cfg.StrideW == 1 &&
+		cfg.PadH <= cfg.KernelH-1 && cfg.PadW <= cfg.KernelW-1 && l.ohw >= h*w
+	if l.full {
+		l.fullGeom = windowGeom{
+			Channels: l.fGroup, Height: l.geom.OutH, Width: l.geom.OutW,
+			KernelH: cfg.KernelH, KernelW: cfg.KernelW, StrideH: 1, StrideW: 1,
+			PadH: cfg.KernelH - 1 - cfg.PadH, PadW: cfg.KernelW - 1 - cfg.PadW,
+			OutH: h, OutW: w,
+		}
+	}
+
 	l.weight = NewParam(l.name+".weight", 1, cfg.Filters, l.geom.Channels,
 		cfg.KernelH, cfg.KernelW)
-	l.gradLen = l.weight.Value.Len()
 	if !cfg.NoBias {
 		l.bias = NewParam(l.name+".bias", 0, cfg.Filters)
-		l.biasOn = 1
 	}
 	l.out = tensor.Shape{cfg.Filters, l.geom.OutH, l.geom.OutW}
 	return l.out.Clone(), nil
@@ -275,7 +298,28 @@ func gradBlockRange(b, blocks, n int) (lo, hi int) {
 	return b * n / blocks, (b + 1) * n / blocks
 }
 
+// blockLen returns the length of one block's gradient sums: the
+// transposed weight gradient, then the bias gradient.
+func (l *Conv2D) blockLen() int {
+	n := l.weight.Value.Len()
+	if l.bias != nil {
+		n += l.cfg.Filters
+	}
+	return n
+}
+
 // Backward implements [Layer].
+//
+// Note [Conv2D backward]. The batch is cut into min(N, gradBlocks) blocks
+// that depend on N alone. Each block sums its samples' weight gradients,
+// in sample order, into its own buffer, as Kᵀ×F/G per group (col·dyᵀ,
+// which OpenBLAS computes faster than dy·colᵀ for these shapes); the
+// blocks are spread over the workers; then each gradient element is the
+// sum of the blocks' in block order, transposed back into Grad. So any
+// thread count gives the same bits. The input gradient of a sample is its
+// own: Wᵀ·dy scattered back by col2im, or, for stride-1 convolutions whose
+// output is no smaller than their input, im2col of dy times the flipped
+// filters (see Setup).
 func (l *Conv2D) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.Tensor,
 	dIn []*tensor.Tensor) {
 	threads := max(ctx.Threads, 1)
@@ -285,15 +329,12 @@ func (l *Conv2D) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.T
 	if len(dIn) > 0 {
 		dx = dIn[0]
 	}
-	if dx != nil && !l.direct {
-		for len(l.dcols) < threads {
-			l.dcols = append(l.dcols, make([]float32, l.k*l.ohw))
-		}
+	if dx != nil {
+		l.growInputGrad(threads)
 	}
 
 	l.blocks = min(n, gradBlocks)
-	per := l.gradLen + l.biasOn*l.cfg.Filters
-	if need := max(l.blocks-1, 0) * per; len(l.partials) < need {
+	if need := l.blocks * l.blockLen(); len(l.partials) < need {
 		l.partials = make([]float32, need)
 	}
 	if n == 0 {
@@ -306,24 +347,51 @@ func (l *Conv2D) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.T
 
 	l.ctx, l.x, l.dy, l.dx = ctx, in[0], dOut, dx
 	par.For(threads, l.blocks, l.backwardWorker)
-	if l.blocks > 1 {
-		par.For(threads, per, l.reduceWorker)
-	}
+	par.For(threads, l.cfg.Filters, l.reduceWorker)
 	l.ctx, l.x, l.dy, l.dx = nil, nil, nil, nil
 }
 
-// blockGrads returns where block b sums its weight and bias gradients.
-func (l *Conv2D) blockGrads(b int) (dw, db []float32) {
-	if b == 0 {
-		dw = l.weight.Grad.Data
-		if l.bias != nil {
-			db = l.bias.Grad.Data
-		}
-		return dw, db
+// growInputGrad sizes the scratch of the input gradient for the given
+// thread count and, on the full path, flips the filters: flipped holds,
+// per group, a (C/G)×(F/G·KernelH·KernelW) matrix whose element
+// (c, (f, p, q)) is W[f, c, KernelH-1-p, KernelW-1-q].
+func (l *Conv2D) growInputGrad(threads int) {
+	size := l.k * l.ohw
+	if l.full {
+		size = l.fullGeom.colRows() * l.fullGeom.colCols()
 	}
-	per := l.gradLen + l.biasOn*l.cfg.Filters
-	p := l.partials[(b-1)*per : b*per]
-	return p[:l.gradLen], p[l.gradLen:]
+	for !l.direct && len(l.dcols) < threads {
+		l.dcols = append(l.dcols, make([]float32, size))
+	}
+	if !l.full {
+		return
+	}
+	if len(l.flipped) < l.weight.Value.Len() {
+		l.flipped = make([]float32, l.weight.Value.Len())
+	}
+	kh, kw := l.cfg.KernelH, l.cfg.KernelW
+	cg := l.geom.Channels
+	w := l.weight.Value.Data
+	for f := 0; f < l.cfg.Filters; f++ {
+		g, fl := f/l.fGroup, f%l.fGroup
+		for c := 0; c < cg; c++ {
+			src := w[(f*cg+c)*kh*kw : (f*cg+c+1)*kh*kw]
+			dst := l.flipped[((g*cg+c)*l.fGroup+fl)*kh*kw:]
+			dst = dst[:kh*kw]
+			for i, v := range src {
+				dst[kh*kw-1-i] = v
+			}
+		}
+	}
+}
+
+// blockGrads returns where block b sums its transposed weight gradient and
+// its bias gradient.
+func (l *Conv2D) blockGrads(b int) (dwt, db []float32) {
+	per := l.blockLen()
+	p := l.partials[b*per : (b+1)*per]
+	n := l.weight.Value.Len()
+	return p[:n], p[n:]
 }
 
 // backwardBlocks computes blocks [lo, hi) on worker w: each block's
@@ -335,7 +403,7 @@ func (l *Conv2D) backwardBlocks(w, lo, hi int) {
 	n := l.x.Batch()
 	bl := l.ctx.SerialBLAS
 	for b := lo; b < hi; b++ {
-		dw, db := l.blockGrads(b)
+		dwt, db := l.blockGrads(b)
 		first, last := gradBlockRange(b, l.blocks, n)
 		for s := first; s < last; s++ {
 			x := l.x.Data[s*groups*l.inGroup : (s+1)*groups*l.inGroup]
@@ -346,64 +414,89 @@ func (l *Conv2D) backwardBlocks(w, lo, hi int) {
 			}
 			for g := 0; g < groups; g++ {
 				col := l.column(w, x[g*l.inGroup:(g+1)*l.inGroup])
-				dyg := blas.Matrix(l.fGroup, l.ohw, dy[g*outGroup:(g+1)*outGroup])
-				bl.Sgemm(blas.NoTrans, blas.Trans, 1, dyg, blas.Matrix(l.k, l.ohw, col),
-					beta, blas.Matrix(l.fGroup, l.k, dw[g*wGroup:(g+1)*wGroup]))
-				if l.dx == nil {
-					continue
+				dyg := dy[g*outGroup : (g+1)*outGroup]
+				bl.Sgemm(blas.NoTrans, blas.Trans, 1, blas.Matrix(l.k, l.ohw, col),
+					blas.Matrix(l.fGroup, l.ohw, dyg),
+					beta, blas.Matrix(l.k, l.fGroup, dwt[g*wGroup:(g+1)*wGroup]))
+				if l.dx != nil {
+					l.inputGrad(w, g, dyg, l.dx.Data[(s*groups+g)*l.inGroup:])
 				}
-				dx := l.dx.Data[(s*groups+g)*l.inGroup : (s*groups+g+1)*l.inGroup]
-				if l.direct {
-					bl.Sgemm(blas.Trans, blas.NoTrans, 1,
-						blas.Matrix(l.fGroup, l.k, l.weight.Value.Data[g*wGroup:(g+1)*wGroup]),
-						dyg, 0, blas.Matrix(l.k, l.ohw, dx))
-					continue
-				}
-				dcol := l.dcols[w]
-				bl.Sgemm(blas.Trans, blas.NoTrans, 1,
-					blas.Matrix(l.fGroup, l.k, l.weight.Value.Data[g*wGroup:(g+1)*wGroup]),
-					dyg, 0, blas.Matrix(l.k, l.ohw, dcol))
-				col2im(&l.geom, dcol, dx)
 			}
-			if db == nil {
-				continue
-			}
-			for f := range db {
-				var sum float32
-				for _, v := range dy[f*l.ohw : (f+1)*l.ohw] {
-					sum += v
-				}
-				if s == first {
-					db[f] = sum
-				} else {
-					db[f] += sum
-				}
+			if db != nil {
+				sumRows(db, dy, l.ohw, s == first)
 			}
 		}
 	}
 }
 
-// reduceRange adds the partial gradients of blocks 1.. to block 0's, for
-// gradient elements [lo, hi) (weights, then biases), always in block order.
+// inputGrad computes the gradient dx of one group of one sample from its
+// output gradient dy, on worker w.
+func (l *Conv2D) inputGrad(w, g int, dy, dx []float32) {
+	bl := l.ctx.SerialBLAS
+	dx = dx[:l.inGroup]
+	wg := blas.Matrix(l.fGroup, l.k, l.weight.Value.Data[g*l.fGroup*l.k:(g+1)*l.fGroup*l.k])
+	dyg := blas.Matrix(l.fGroup, l.ohw, dy)
+	switch {
+	case l.direct:
+		bl.Sgemm(blas.Trans, blas.NoTrans, 1, wg, dyg, 0, blas.Matrix(l.k, l.ohw, dx))
+	case l.full:
+		fg := &l.fullGeom
+		im2col(fg, dy, l.dcols[w])
+		rows := fg.colRows()
+		bl.Sgemm(blas.NoTrans, blas.NoTrans, 1,
+			blas.Matrix(l.geom.Channels, rows,
+				l.flipped[g*l.geom.Channels*rows:(g+1)*l.geom.Channels*rows]),
+			blas.Matrix(rows, fg.colCols(), l.dcols[w]),
+			0, blas.Matrix(l.geom.Channels, fg.colCols(), dx))
+	default:
+		bl.Sgemm(blas.Trans, blas.NoTrans, 1, wg, dyg, 0,
+			blas.Matrix(l.k, l.ohw, l.dcols[w]))
+		col2im(&l.geom, l.dcols[w], dx)
+	}
+}
+
+// sumRows sets (first) or adds to db[f] the sum of row f of the
+// len(db)×n matrix dy.
+func sumRows(db, dy []float32, n int, first bool) {
+	for f := range db {
+		var sum float32
+		for _, v := range dy[f*n : (f+1)*n] {
+			sum += v
+		}
+		if first {
+			db[f] = sum
+		} else {
+			db[f] += sum
+		}
+	}
+}
+
+// reduceRange writes the gradients of filters [lo, hi): each element is
+// the sum of the blocks' partial sums, in block order, transposed back to
+// the weight's F×(C/G)×KernelH×KernelW layout.
 func (l *Conv2D) reduceRange(_, lo, hi int) {
-	per := l.gradLen + l.biasOn*l.cfg.Filters
-	for b := 1; b < l.blocks; b++ {
-		p := l.partials[(b-1)*per : b*per]
-		if lo < l.gradLen {
-			e := min(hi, l.gradLen)
-			sumInto(l.weight.Grad.Data[lo:e], p[lo:e])
+	per := l.blockLen()
+	k, fg := l.k, l.fGroup
+	p := l.partials[:l.blocks*per]
+	for f := lo; f < hi; f++ {
+		base := (f/fg)*k*fg + f%fg
+		dst := l.weight.Grad.Data[f*k : (f+1)*k]
+		for i := range dst {
+			j := base + i*fg
+			sum := p[j]
+			for b := per; b < len(p); b += per {
+				sum += p[b+j]
+			}
+			dst[i] = sum
 		}
-		if hi > l.gradLen {
-			s := max(lo, l.gradLen)
-			sumInto(l.bias.Grad.Data[s-l.gradLen:hi-l.gradLen], p[s:hi])
+		if l.bias == nil {
+			continue
 		}
-	}
-}
-
-// sumInto computes dst += src.
-func sumInto(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] += v
+		j := l.weight.Value.Len() + f
+		sum := p[j]
+		for b := per; b < len(p); b += per {
+			sum += p[b+j]
+		}
+		l.bias.Grad.Data[f] = sum
 	}
 }

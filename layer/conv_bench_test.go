@@ -1,5 +1,3 @@
-//go:build cgo
-
 package layer_test
 
 import (
@@ -7,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/mariana-dl/mariana/blas/openblas"
+	"github.com/mariana-dl/mariana/blas/auto"
 	"github.com/mariana-dl/mariana/layer"
 	"github.com/mariana-dl/mariana/tensor"
 )
@@ -61,6 +59,7 @@ func cifarConvLayers() []benchLayer {
 type benchState struct {
 	benchLayer
 	x, y, dy, dx *tensor.Tensor
+	in, dIn      []*tensor.Tensor
 }
 
 func newBenchState(b *testing.B, bl benchLayer, batch int) *benchState {
@@ -84,17 +83,17 @@ func newBenchState(b *testing.B, bl benchLayer, batch int) *benchState {
 	if !bl.first {
 		s.dx = tensor.New(bl.in.WithBatch(batch)...)
 	}
+	s.in, s.dIn = []*tensor.Tensor{s.x}, []*tensor.Tensor{s.dx}
 	return s
 }
 
 func (s *benchState) step(ctx *layer.Context) {
-	in := []*tensor.Tensor{s.x}
-	s.l.Forward(ctx, in, s.y)
-	s.l.Backward(ctx, in, s.y, s.dy, []*tensor.Tensor{s.dx})
+	s.l.Forward(ctx, s.in, s.y)
+	s.l.Backward(ctx, s.in, s.y, s.dy, s.dIn)
 }
 
 func benchContext(threads int) *layer.Context {
-	return &layer.Context{BLAS: openblas.New(threads), SerialBLAS: openblas.New(1),
+	return &layer.Context{BLAS: auto.New(threads), SerialBLAS: auto.New(1),
 		Threads: threads, Train: true}
 }
 
@@ -109,6 +108,7 @@ func benchNet(b *testing.B, layers func() []benchLayer, batch int) {
 			all = append(all, s)
 			b.Run(fmt.Sprintf("%s/threads=%d", bl.l.Name(), threads), func(b *testing.B) {
 				s.step(ctx)
+				b.ReportAllocs()
 				b.ResetTimer()
 				for range b.N {
 					s.step(ctx)
@@ -120,6 +120,7 @@ func benchNet(b *testing.B, layers func() []benchLayer, batch int) {
 			for _, s := range all {
 				s.step(ctx)
 			}
+			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
 				for _, s := range all {

@@ -55,44 +55,79 @@ func windowSpan(k, stride, pad, size, out int) (lo, hi int) {
 // elements in LeNet and cifar10-quick), which is why the two common cases
 // have their own loops.
 func im2col(g *windowGeom, x, col []float32) {
-	plane := g.Height * g.Width
-	ohw := g.OutH * g.OutW
+	// Locals, not fields: the compiler reloads fields through g after
+	// every store to col, and these loops are all stores.
+	h, w, outH, outW := g.Height, g.Width, g.OutH, g.OutW
+	sh, sw, ph, pw := g.StrideH, g.StrideW, g.PadH, g.PadW
+	plane, ohw := h*w, outH*outW
+	same := sh == 1 && sw == 1 && outW == w
 	row := 0
 	for c := 0; c < g.Channels; c++ {
 		xc := x[c*plane : (c+1)*plane]
 		for kh := 0; kh < g.KernelH; kh++ {
-			ohLo, ohHi := windowSpan(kh, g.StrideH, g.PadH, g.Height, g.OutH)
+			ohLo, ohHi := windowSpan(kh, sh, ph, h, outH)
 			for kw := 0; kw < g.KernelW; kw++ {
 				dst := col[row*ohw : (row+1)*ohw]
 				row++
-				owLo, owHi := windowSpan(kw, g.StrideW, g.PadW, g.Width, g.OutW)
+				owLo, owHi := windowSpan(kw, sw, pw, w, outW)
 				if ohLo >= ohHi || owLo >= owHi {
 					clear(dst)
 					continue
 				}
-				if g.StrideH == 1 && g.StrideW == 1 && g.OutW == g.Width {
-					im2colSame(g, xc, dst, kh, kw, ohLo, ohHi, owLo, owHi)
+				if same {
+					im2colSame(dst, xc, w, (kh-ph)*w+kw-pw, ohLo, ohHi, owLo, owHi)
 					continue
 				}
-				clearIf(dst[:ohLo*g.OutW])
-				clearIf(dst[ohHi*g.OutW:])
-				for oh := ohLo; oh < ohHi; oh++ {
-					d := dst[oh*g.OutW : (oh+1)*g.OutW]
-					clearIf(d[:owLo])
-					clearIf(d[owHi:])
-					ih := oh*g.StrideH - g.PadH + kh
-					iw := owLo*g.StrideW - g.PadW + kw
-					src := xc[ih*g.Width+iw:]
-					if g.StrideW == 1 {
-						copyRun(d[owLo:owHi], src)
-						continue
-					}
-					d = d[owLo:owHi]
-					for i := range d {
-						d[i] = src[i*g.StrideW]
+				clearIf(dst[:ohLo*outW])
+				clearIf(dst[ohHi*outW:])
+				if owLo > 0 || owHi < outW {
+					for oh := ohLo; oh < ohHi; oh++ {
+						clearIf(dst[oh*outW : oh*outW+owLo])
+						clearIf(dst[oh*outW+owHi : (oh+1)*outW])
 					}
 				}
+				first := (ohLo*sh-ph+kh)*w + owLo*sw - pw + kw
+				copyRows(dst[ohLo*outW+owLo:], outW, xc[first:], sh*w, sw,
+					ohHi-ohLo, owHi-owLo)
 			}
+		}
+	}
+}
+
+// copyRows copies rows×n elements: element (r, i) of dst, at
+// r*dstStride+i, is element r*srcStride+i*step of src.
+//
+// Rows are short (8 elements in LeNet's second convolution), so the
+// per-row overhead is what counts: eight elements get straight-line code,
+// which runs twice as fast as a loop or a call to memmove.
+func copyRows(dst []float32, dstStride int, src []float32, srcStride, step, rows, n int) {
+	switch {
+	case step != 1:
+		for r := 0; r < rows; r++ {
+			d := dst[r*dstStride : r*dstStride+n]
+			s := src[r*srcStride:]
+			for i := range d {
+				d[i] = s[i*step]
+			}
+		}
+	case n == 8:
+		for r := 0; r < rows; r++ {
+			s := (*[8]float32)(src[r*srcStride : r*srcStride+8])
+			d := (*[8]float32)(dst[r*dstStride : r*dstStride+8])
+			d[0], d[1], d[2], d[3] = s[0], s[1], s[2], s[3]
+			d[4], d[5], d[6], d[7] = s[4], s[5], s[6], s[7]
+		}
+	case n < 8:
+		for r := 0; r < rows; r++ {
+			d := dst[r*dstStride : r*dstStride+n]
+			s := src[r*srcStride : r*srcStride+n]
+			for i := range d {
+				d[i] = s[i]
+			}
+		}
+	default:
+		for r := 0; r < rows; r++ {
+			copy(dst[r*dstStride:r*dstStride+n], src[r*srcStride:r*srcStride+n])
 		}
 	}
 }
@@ -102,9 +137,7 @@ func im2col(g *windowGeom, x, col []float32) {
 // then the row, read as one flat run, is the input plane shifted by a
 // constant, so one copy fills it and only the few entries that wrapped
 // around a plane row's edge, which belong to the padding, are zeroed after.
-func im2colSame(g *windowGeom, xc, dst []float32, kh, kw, ohLo, ohHi, owLo, owHi int) {
-	w := g.Width
-	shift := (kh-g.PadH)*w + kw - g.PadW
+func im2colSame(dst, xc []float32, w, shift, ohLo, ohHi, owLo, owHi int) {
 	a, b := ohLo*w+owLo, (ohHi-1)*w+owHi
 	clearIf(dst[:a])
 	clearIf(dst[b:])
@@ -116,9 +149,22 @@ func im2colSame(g *windowGeom, xc, dst []float32, kh, kw, ohLo, ohHi, owLo, owHi
 	// Between the valid parts of consecutive output rows lie w-owHi+owLo
 	// (at most the pad) entries of padding; a plain loop beats memclr.
 	gap := w - owHi + owLo
-	for i := ohLo*w + owHi; i < (ohHi-1)*w+owHi; i += w {
-		for j := i; j < i+gap; j++ {
-			dst[j] = 0
+	end := (ohHi-1)*w + owHi
+	switch gap {
+	case 1:
+		for i := ohLo*w + owHi; i < end; i += w {
+			dst[i] = 0
+		}
+	case 2:
+		for i := ohLo*w + owHi; i < end; i += w {
+			d := dst[i : i+2]
+			d[0], d[1] = 0, 0
+		}
+	default:
+		for i := ohLo*w + owHi; i < end; i += w {
+			for j := i; j < i+gap; j++ {
+				dst[j] = 0
+			}
 		}
 	}
 }
@@ -127,80 +173,57 @@ func im2colSame(g *windowGeom, xc, dst []float32, kh, kw, ohLo, ohHi, owLo, owHi
 // window that covers each input element, of the matching entries of col.
 // Entries that im2col took from the padding are dropped.
 func col2im(g *windowGeom, col, x []float32) {
-	plane := g.Height * g.Width
-	ohw := g.OutH * g.OutW
+	h, w, outH, outW := g.Height, g.Width, g.OutH, g.OutW
+	sh, sw, ph, pw := g.StrideH, g.StrideW, g.PadH, g.PadW
+	plane, ohw := h*w, outH*outW
 	clear(x[:g.Channels*plane])
 	row := 0
 	for c := 0; c < g.Channels; c++ {
 		xc := x[c*plane : (c+1)*plane]
 		for kh := 0; kh < g.KernelH; kh++ {
-			ohLo, ohHi := windowSpan(kh, g.StrideH, g.PadH, g.Height, g.OutH)
+			ohLo, ohHi := windowSpan(kh, sh, ph, h, outH)
 			for kw := 0; kw < g.KernelW; kw++ {
 				src := col[row*ohw : (row+1)*ohw]
 				row++
-				owLo, owHi := windowSpan(kw, g.StrideW, g.PadW, g.Width, g.OutW)
-				if owLo >= owHi {
+				owLo, owHi := windowSpan(kw, sw, pw, w, outW)
+				if ohLo >= ohHi || owLo >= owHi {
 					continue
 				}
-				for oh := ohLo; oh < ohHi; oh++ {
-					s := src[oh*g.OutW+owLo : oh*g.OutW+owHi]
-					ih := oh*g.StrideH - g.PadH + kh
-					iw := owLo*g.StrideW - g.PadW + kw
-					if g.StrideW == 1 {
-						addRun(xc[ih*g.Width+iw:], s)
-						continue
-					}
-					d := xc[ih*g.Width+iw:]
-					for i, v := range s {
-						d[i*g.StrideW] += v
-					}
-				}
+				first := (ohLo*sh-ph+kh)*w + owLo*sw - pw + kw
+				addRows(xc[first:], sh*w, sw, src[ohLo*outW+owLo:], outW,
+					ohHi-ohLo, owHi-owLo)
 			}
 		}
 	}
 }
 
-// copyRun copies src into dst, which is short (a row of an image): up to
-// a few dozen elements, plain loads and stores beat a call to memmove,
-// which is also what an array assignment compiles to.
-func copyRun(dst, src []float32) {
-	n := len(dst)
-	if n > 48 {
-		copy(dst, src)
-		return
-	}
-	src = src[:n]
-	i := 0
-	for ; i+4 <= n; i += 4 {
-		s := (*[4]float32)(src[i : i+4])
-		d := (*[4]float32)(dst[i : i+4])
-		v0, v1, v2, v3 := s[0], s[1], s[2], s[3]
-		d[0], d[1], d[2], d[3] = v0, v1, v2, v3
-	}
-	for ; i < n; i++ {
-		dst[i] = src[i]
-	}
-}
-
-// addRun computes dst[i] += src[i] for every i of src, eight at a time.
-func addRun(dst, src []float32) {
-	n := len(src)
-	dst = dst[:n]
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		d := (*[8]float32)(dst[i : i+8])
-		s := (*[8]float32)(src[i : i+8])
-		d[0] += s[0]
-		d[1] += s[1]
-		d[2] += s[2]
-		d[3] += s[3]
-		d[4] += s[4]
-		d[5] += s[5]
-		d[6] += s[6]
-		d[7] += s[7]
-	}
-	for ; i < n; i++ {
-		dst[i] += src[i]
+// addRows is the adjoint of copyRows: element r*dstStride+i*step of dst
+// gets element (r, i) of src, at r*srcStride+i, added to it.
+func addRows(dst []float32, dstStride, step int, src []float32, srcStride, rows, n int) {
+	switch {
+	case step != 1:
+		for r := 0; r < rows; r++ {
+			s := src[r*srcStride : r*srcStride+n]
+			d := dst[r*dstStride:]
+			for i, v := range s {
+				d[i*step] += v
+			}
+		}
+	case n == 8:
+		for r := 0; r < rows; r++ {
+			s := (*[8]float32)(src[r*srcStride : r*srcStride+8])
+			d := (*[8]float32)(dst[r*dstStride : r*dstStride+8])
+			d[0], d[1], d[2], d[3] = d[0]+s[0], d[1]+s[1], d[2]+s[2], d[3]+s[3]
+			d[4], d[5], d[6], d[7] = d[4]+s[4], d[5]+s[5], d[6]+s[6], d[7]+s[7]
+		}
+	default:
+		for r := 0; r < rows; r++ {
+			d := dst[r*dstStride : r*dstStride+n]
+			s := src[r*srcStride : r*srcStride+n]
+			for i := range d {
+				d[i] += s[i]
+			}
+		}
 	}
 }
 

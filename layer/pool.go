@@ -22,7 +22,7 @@ import (
 // KernelH) and the matching columns. Max pooling takes the largest input
 // element the window covers (padding never wins) and remembers where it was
 // for Backward, which routes the gradient there; ties go to the first in
-// row-major order, and NaN wins, so it propagates.
+// row-major order. A NaN in the window makes the output NaN.
 //
 // Average pooling sums the input elements the window covers and divides by
 // the size of the window clipped to the padded input, rows
@@ -182,8 +182,9 @@ func (l *Pool) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.Ten
 	l.dy, l.dx = nil, nil
 }
 
-// windowRows returns the input rows [lo, hi) window row i covers, clipped to the
-// input, and the number of rows of the window inside the padded input.
+// windowRows returns the input rows [lo, hi) that window row i covers,
+// clipped to the input, and the number of rows of the window inside the
+// padded input (its divisor in average pooling).
 func (g *windowGeom) windowRows(i int) (lo, hi, count int) {
 	lo = i*g.StrideH - g.PadH
 	hi = min(lo+g.KernelH, g.Height+g.PadH)
@@ -215,26 +216,135 @@ func (l *Pool) forwardPlanes(_, lo, hi int) {
 }
 
 // maxPlane max-pools one plane x into y, recording in arg where each
-// maximum came from.
+// maximum came from: the first element in row-major order that equals it.
+//
+// The maximum is taken first, without branches, and its position found
+// after: with the data-dependent branch of a running argmax, mispredictions
+// cost more than the comparisons on random-looking activations. Windows
+// wholly inside the input go through unrolled loops for the 2×2 and 3×3
+// kernels of LeNet and cifar10-quick.
 func maxPlane(g *windowGeom, x, y []float32, arg []int32) {
+	w, outW := g.Width, g.OutW
+	jLo, jHi := interior(g.KernelW, g.StrideW, g.PadW, g.Width, g.OutW)
+	fast := g.KernelH == g.KernelW && (g.KernelH == 2 || g.KernelH == 3)
 	for i := 0; i < g.OutH; i++ {
 		r0, r1, _ := g.windowRows(i)
-		for j := 0; j < g.OutW; j++ {
-			c0, c1, _ := g.windowCols(j)
-			best := r0*g.Width + c0
-			m := x[best]
-			for r := r0; r < r1; r++ {
-				row := x[r*g.Width : (r+1)*g.Width]
-				for c := c0; c < c1; c++ {
-					// v != v is NaN, which must win so that it propagates.
-					if v := row[c]; v > m || v != v {
-						m, best = v, r*g.Width+c
-					}
-				}
+		yr := y[i*outW : (i+1)*outW]
+		ar := arg[i*outW : (i+1)*outW]
+		lo, hi := 0, 0
+		if fast && r1-r0 == g.KernelH && jLo < jHi {
+			lo, hi = jLo, jHi
+			first := r0*w + jLo*g.StrideW - g.PadW
+			if g.KernelH == 2 {
+				maxRow2x2(x, yr[lo:hi], ar[lo:hi], first, w, g.StrideW)
+			} else {
+				maxRow3x3(x, yr[lo:hi], ar[lo:hi], first, w, g.StrideW)
 			}
-			y[i*g.OutW+j] = m
-			arg[i*g.OutW+j] = int32(best)
 		}
+		for j := range outW {
+			if j >= lo && j < hi {
+				continue
+			}
+			c0, c1, _ := g.windowCols(j)
+			yr[j], ar[j] = maxWindow(x, w, r0, r1, c0, c1)
+		}
+	}
+}
+
+// interior returns the windows [lo, hi) along an axis that lie wholly
+// inside the input, without padding.
+func interior(kernel, stride, pad, size, out int) (lo, hi int) {
+	lo = (pad + stride - 1) / stride
+	if size+pad-kernel < 0 {
+		return lo, lo
+	}
+	hi = min((size+pad-kernel)/stride+1, out)
+	return lo, max(hi, lo)
+}
+
+// maxWindow returns the maximum of rows [r0, r1) and columns [c0, c1) of
+// the plane x of width w, and the index of its first occurrence.
+func maxWindow(x []float32, w, r0, r1, c0, c1 int) (float32, int32) {
+	m := x[r0*w+c0]
+	for r := r0; r < r1; r++ {
+		for _, v := range x[r*w+c0 : r*w+c1] {
+			m = max(m, v)
+		}
+	}
+
+	// Scanning backwards, the last match kept is the first in order.
+	at := r0*w + c0
+	for r := r1 - 1; r >= r0; r-- {
+		row := x[r*w+c0 : r*w+c1]
+		for c := len(row) - 1; c >= 0; c-- {
+			if row[c] == m {
+				at = r*w + c0 + c
+			}
+		}
+	}
+	return m, int32(at)
+}
+
+// maxRow2x2 max-pools len(y) 2×2 windows of the plane x of width w, the
+// first with its top-left element at x[i], the next ones step further
+// along the row.
+func maxRow2x2(x, y []float32, arg []int32, i, w, step int) {
+	arg = arg[:len(y)]
+	for j := range y {
+		v := x[i : i+w+2]
+		v0, v1, v2, v3 := v[0], v[1], v[w], v[w+1]
+		m := max(max(v0, v1), max(v2, v3))
+		at := i + w + 1
+		if v2 == m {
+			at = i + w
+		}
+		if v1 == m {
+			at = i + 1
+		}
+		if v0 == m {
+			at = i
+		}
+		y[j], arg[j] = m, int32(at)
+		i += step
+	}
+}
+
+// maxRow3x3 is maxRow2x2 for 3×3 windows.
+func maxRow3x3(x, y []float32, arg []int32, i, w, step int) {
+	arg = arg[:len(y)]
+	for j := range y {
+		v := x[i : i+2*w+3]
+		v0, v1, v2 := v[0], v[1], v[2]
+		v3, v4, v5 := v[w], v[w+1], v[w+2]
+		v6, v7, v8 := v[2*w], v[2*w+1], v[2*w+2]
+		m := max(max(max(v0, v1), max(v2, v3)), max(max(v4, v5), max(v6, max(v7, v8))))
+		at := i + 2*w + 2
+		if v7 == m {
+			at = i + 2*w + 1
+		}
+		if v6 == m {
+			at = i + 2*w
+		}
+		if v5 == m {
+			at = i + w + 2
+		}
+		if v4 == m {
+			at = i + w + 1
+		}
+		if v3 == m {
+			at = i + w
+		}
+		if v2 == m {
+			at = i + 2
+		}
+		if v1 == m {
+			at = i + 1
+		}
+		if v0 == m {
+			at = i
+		}
+		y[j], arg[j] = m, int32(at)
+		i += step
 	}
 }
 

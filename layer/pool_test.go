@@ -145,29 +145,34 @@ func TestPoolAverageDivisor(t *testing.T) {
 // TestPoolMaxTieAndNaN checks the documented choices: a tie goes to the
 // first element in row-major order, and NaN propagates.
 func TestPoolMaxTieAndNaN(t *testing.T) {
-	l := layer.NewPool("pool1", layer.PoolConfig{Method: layer.PoolMax, KernelH: 2, KernelW: 2})
-	shape, err := l.Setup([]tensor.Shape{{1, 2, 4}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nan := float32(math.NaN())
-	x, _ := tensor.FromData(tensor.Shape{1, 1, 2, 4}, []float32{
-		1, 3, 0, nan,
-		3, 2, 5, 1,
-	})
-	out := tensor.New(shape.WithBatch(1)...)
-	ctx := gradcheck.NewContext(1)
-	l.Forward(ctx, []*tensor.Tensor{x}, out)
-	if out.Data[0] != 3 || !math.IsNaN(float64(out.Data[1])) {
-		t.Fatalf("out = %v, want [3 NaN]", out.Data)
-	}
-	dOut, _ := tensor.FromData(out.Shape, []float32{10, 20})
-	dx := tensor.New(x.Shape...)
-	l.Backward(ctx, []*tensor.Tensor{x}, out, dOut, []*tensor.Tensor{dx})
-	want := []float32{0, 10, 0, 20, 0, 0, 0, 0}
-	for i, w := range want {
-		if dx.Data[i] != w {
-			t.Fatalf("dx = %v, want %v", dx.Data, want)
+	for _, k := range []int{2, 3, 4} {
+		// Plane k×2k: two windows, the first with a tie between its
+		// second element and its last, the second holding a NaN.
+		l := layer.NewPool("pool1", layer.PoolConfig{Method: layer.PoolMax, KernelH: k,
+			KernelW: k})
+		shape, err := l.Setup([]tensor.Shape{{1, k, 2 * k}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := tensor.New(1, 1, k, 2*k)
+		for i := range x.Data {
+			x.Data[i] = -float32(i)
+		}
+		x.Data[1], x.Data[(k-1)*2*k+k-1] = 5, 5
+		x.Data[(k-1)*2*k+k] = float32(math.NaN())
+		out := tensor.New(shape.WithBatch(1)...)
+		ctx := gradcheck.NewContext(1)
+		l.Forward(ctx, []*tensor.Tensor{x}, out)
+		if out.Data[0] != 5 || !math.IsNaN(float64(out.Data[1])) {
+			t.Fatalf("kernel %d: out = %v, want [5 NaN]", k, out.Data)
+		}
+		dOut, _ := tensor.FromData(out.Shape, []float32{10, 0})
+		dx := tensor.New(x.Shape...)
+		l.Backward(ctx, []*tensor.Tensor{x}, out, dOut, []*tensor.Tensor{dx})
+		for i, v := range dx.Data {
+			if want := float32(0); i == 1 && v != 10 || i != 1 && v != want {
+				t.Fatalf("kernel %d: dx = %v, want 10 at index 1 only", k, dx.Data)
+			}
 		}
 	}
 }
