@@ -214,6 +214,8 @@ func checkOrder(order []int, n int) ([]int, error) {
 	return slices.Clone(order), nil
 }
 
+// The methods of collective implement Collective; see the interface.
+
 func (c *collective) Name() string { return c.alg.name }
 func (c *collective) Rank() int    { return c.rank }
 func (c *collective) Size() int    { return c.n }

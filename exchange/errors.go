@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // Sentinels for errors.Is. A failed operation returns a *PeerError that
@@ -110,11 +109,6 @@ func (e *RemoteError) Unwrap() []error {
 		return []error{ErrAborted}
 	}
 	return []error{ErrAborted, e.Cause}
-}
-
-// timeoutError says that nothing happened on a peer for d.
-func timeoutError(what string, d time.Duration) error {
-	return fmt.Errorf("%w: %s within %v", ErrTimeout, what, d)
 }
 
 // configErrorf returns an ErrConfig error "exchange: <message>".

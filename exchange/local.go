@@ -1,11 +1,15 @@
 package exchange
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mariana-dl/mariana/exchange/internal/vec"
+	"github.com/mariana-dl/mariana/exchange/internal/waits"
 )
 
 // LocalGroup is an exchange group of devices in one process. Its members
@@ -32,6 +36,11 @@ type localPair struct {
 
 	sendMu, recvMu       sync.Mutex
 	sendTimer, recvTimer *time.Timer
+
+	// sendSince and recvSince are when the current send or receive
+	// started waiting, in Unix nanoseconds, or 0: who waits on whom,
+	// for timeout errors.
+	sendSince, recvSince atomic.Int64
 }
 
 // localMsg is a message in flight: the receiver reads data and answers on
@@ -44,8 +53,10 @@ type localMsg struct {
 
 // NewLocalGroup makes a group of n in-process members. With timeout > 0
 // a member that waits longer than timeout for a peer to send or to
-// receive fails the group with ErrTimeout naming the peer; with timeout
-// 0 it waits for ever (a stuck device then hangs its peers).
+// receive fails the group with ErrTimeout naming the member that holds it
+// up: the peer, or the member at the end of the chain of members the peer
+// waits on. With timeout 0 members wait for ever, and a stuck device
+// hangs its peers.
 func NewLocalGroup(n int, timeout time.Duration) (*LocalGroup, error) {
 	if n < 1 {
 		return nil, configErrorf("group of %d members, want at least 1", n)
@@ -137,15 +148,17 @@ func (l *Local) Send(to int, tag uint64, data []float32) error {
 	m := &p.msg
 	m.tag, m.data = tag, data
 	timeout := startTimer(p.sendTimer, g.timeout)
+	p.sendSince.Store(start.UnixNano())
 	select {
 	case p.ch <- m:
+		p.sendSince.Store(0)
 		stopTimer(p.sendTimer)
 	case <-g.done:
+		p.sendSince.Store(0)
 		stopTimer(p.sendTimer)
 		return g.err
 	case <-timeout:
-		err := &PeerError{Rank: to, Op: "send", Err: timeoutError("message not taken", g.timeout)}
-		return g.fail(err)
+		return g.fail(g.stuck(l.rank, to, "send", "message not taken"))
 	}
 
 	// The receiver owns the message now and always answers, promptly:
@@ -180,15 +193,17 @@ func (l *Local) recv(from int, tag uint64, dst []float32, add bool) error {
 
 	var m *localMsg
 	timeout := startTimer(p.recvTimer, g.timeout)
+	p.recvSince.Store(start.UnixNano())
 	select {
 	case m = <-p.ch:
+		p.recvSince.Store(0)
 		stopTimer(p.recvTimer)
 	case <-g.done:
+		p.recvSince.Store(0)
 		stopTimer(p.recvTimer)
 		return g.err
 	case <-timeout:
-		err := &PeerError{Rank: from, Op: "recv", Err: timeoutError("no message", g.timeout)}
-		return g.fail(err)
+		return g.fail(g.stuck(l.rank, from, "recv", "no message"))
 	}
 
 	if m.tag != tag || len(m.data) != len(dst) {
@@ -206,6 +221,37 @@ func (l *Local) recv(from int, tag uint64, dst []float32, add bool) error {
 	m.ack <- nil
 	l.counters.AddRecv(4*len(dst), time.Since(start))
 	return nil
+}
+
+// stuck is the error of member self that waited the group's timeout on
+// peer: it names the member at the end of the chain of waits that starts
+// at peer, which is the one holding the group up.
+func (g *LocalGroup) stuck(self, peer int, op, what string) error {
+	path, v := waits.Walk(self, peer, g.timeout, g.waitsOf)
+	culprit := path[len(path)-1]
+	return &PeerError{Rank: culprit, Op: op, Err: fmt.Errorf("%w: %s within %v; %s",
+		ErrTimeout, what, g.timeout, waits.Describe(path, v))}
+}
+
+// waitsOf lists what member r waits on now, longest first.
+func (g *LocalGroup) waitsOf(r int) ([]waits.Wait, bool) {
+	now := time.Now().UnixNano()
+	var ws []waits.Wait
+	for peer := 0; peer < g.n; peer++ {
+		if peer == r {
+			continue
+		}
+		for _, since := range []int64{
+			g.pairs[r*g.n+peer].sendSince.Load(),
+			g.pairs[peer*g.n+r].recvSince.Load(),
+		} {
+			if since != 0 {
+				ws = append(ws, waits.Wait{Rank: peer, For: time.Duration(now - since)})
+			}
+		}
+	}
+	slices.SortFunc(ws, func(a, b waits.Wait) int { return cmp.Compare(b.For, a.For) })
+	return ws, true
 }
 
 // checkPeer fails when the group has failed or peer is not another member.

@@ -1,0 +1,524 @@
+package tcp
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mariana-dl/mariana/exchange"
+	"github.com/mariana-dl/mariana/exchange/internal/vec"
+	"github.com/mariana-dl/mariana/exchange/internal/waits"
+)
+
+const (
+	// inboxFrames is how many received frames wait per peer before the
+	// reader stops reading and TCP flow control slows the sender.
+	inboxFrames = 4
+
+	// readBufferBytes buffers small frames so that a header and a short
+	// payload cost one system call.
+	readBufferBytes = 64 << 10
+
+	// controlTimeout bounds writing a goodbye or abort frame, which is
+	// best effort.
+	controlTimeout = time.Second
+)
+
+// Transport is one member's end of a TCP group. It implements
+// exchange.Transport.
+type Transport struct {
+	rank       int
+	addrs      []string
+	ioTimeout  time.Duration
+	frameBytes int
+	peers      []*peer // nil at this member's rank
+	counters   exchange.Counters
+
+	done    chan struct{} // closed when err is set
+	mu      sync.Mutex
+	err     error // the first failure, or ErrClosed
+	readers sync.WaitGroup
+
+	// diagnosing serialises the search for the culprit of a timeout.
+	diagnosing sync.Mutex
+}
+
+// peer is the connection to one other member.
+type peer struct {
+	t    *Transport
+	rank int
+	addr string
+	conn net.Conn
+
+	// Writing, under wmu.
+	wmu     sync.Mutex
+	whdr    [headerLen]byte
+	wvec    [2][]byte
+	wbufs   net.Buffers
+	encoded []byte // frame payload on big-endian machines
+
+	// Reading: one reader goroutine fills inbox; receives take from it
+	// under rmu and give the frames back through free.
+	br    *bufio.Reader
+	inbox chan *frame
+	free  chan *frame
+	rmu   sync.Mutex
+	timer *time.Timer
+	err   error // why inbox was closed; set before closing it
+	left  atomic.Bool
+
+	// recvSince and sendSince are when a receive from or a send to this
+	// peer started waiting, in Unix nanoseconds, or 0; probes answer
+	// with them. probeReply carries the answers to this member's probes.
+	recvSince, sendSince atomic.Int64
+	probeReply           chan []waits.Wait
+}
+
+// frame is a received data frame. Its payload lives in store.
+type frame struct {
+	h       header
+	store   []float32
+	payload []byte
+}
+
+func newTransport(cfg Config) *Transport {
+	return &Transport{
+		rank:       cfg.Rank,
+		addrs:      cfg.Addrs,
+		ioTimeout:  cfg.IOTimeout,
+		frameBytes: cfg.FrameBytes,
+		peers:      make([]*peer, len(cfg.Addrs)),
+		done:       make(chan struct{}),
+	}
+}
+
+// addPeer registers an established connection; start runs the readers.
+func (t *Transport) addPeer(rank int, conn net.Conn, br *bufio.Reader) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	t.peers[rank] = &peer{
+		t:     t,
+		rank:  rank,
+		addr:  t.addrs[rank],
+		conn:  conn,
+		br:    br,
+		inbox: make(chan *frame, inboxFrames),
+		free:  make(chan *frame, inboxFrames+2),
+		timer: timer,
+
+		probeReply: make(chan []waits.Wait, 1),
+	}
+}
+
+func (t *Transport) start() {
+	for _, p := range t.peers {
+		if p != nil {
+			t.readers.Add(1)
+			go p.read()
+		}
+	}
+}
+
+// Rank is this member's rank.
+func (t *Transport) Rank() int { return t.rank }
+
+// Size is the number of members.
+func (t *Transport) Size() int { return len(t.addrs) }
+
+// Stats returns this member's counters.
+func (t *Transport) Stats() exchange.Stats { return t.counters.Stats() }
+
+// Send sends data to member to in frames of at most FrameBytes. It
+// returns once the data is written to the connection.
+func (t *Transport) Send(to int, tag uint64, data []float32) error {
+	p, err := t.peer(to, "send")
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	p.wmu.Lock()
+	err = p.send(tag, data)
+	p.wmu.Unlock()
+	if err == errWriteTimeout {
+		// Looked into with the lock released: the search probes p too.
+		err = t.stuck(p, "send", "data not taken")
+	}
+	if err != nil {
+		return t.fail(err)
+	}
+	t.counters.AddSend(4*len(data), time.Since(start))
+	return nil
+}
+
+// errWriteTimeout is a write that timed out; Send turns it into the error
+// naming the member that holds the group up.
+var errWriteTimeout = errors.New("exchange: write timed out")
+
+// Recv receives the next message from member from into dst.
+func (t *Transport) Recv(from int, tag uint64, dst []float32) error {
+	return t.recv(from, tag, dst, false)
+}
+
+// RecvAdd adds the next message from member from to dst.
+func (t *Transport) RecvAdd(from int, tag uint64, dst []float32) error {
+	return t.recv(from, tag, dst, true)
+}
+
+func (t *Transport) recv(from int, tag uint64, dst []float32, add bool) error {
+	p, err := t.peer(from, "recv")
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	p.rmu.Lock()
+	err = p.recv(tag, dst, add)
+	p.rmu.Unlock()
+	if err != nil {
+		return t.fail(err)
+	}
+	t.counters.AddRecv(4*len(dst), time.Since(start))
+	return nil
+}
+
+// peer returns the peer of rank r, or the group's error.
+func (t *Transport) peer(r int, op string) (*peer, error) {
+	if err := t.failed(); err != nil {
+		return nil, err
+	}
+	if r < 0 || r >= len(t.peers) || t.peers[r] == nil {
+		return nil, fmt.Errorf("%w: rank %d %s with rank %d in a group of %d",
+			exchange.ErrConfig, t.rank, op, r, len(t.addrs))
+	}
+	return t.peers[r], nil
+}
+
+// failed returns the group's error, or nil while it works.
+func (t *Transport) failed() error {
+	select {
+	case <-t.done:
+		return t.err
+	default:
+		return nil
+	}
+}
+
+// Close says goodbye to every peer and closes the connections. Operations
+// blocked here return ErrClosed; peers waiting on this member fail with
+// ErrPeerClosed.
+func (t *Transport) Close() error {
+	if t.setErr(exchange.ErrClosed) {
+		for _, p := range t.peers {
+			if p != nil {
+				if !p.left.Load() {
+					p.control(kindBye, nil)
+				}
+				p.conn.Close()
+			}
+		}
+	}
+	t.readers.Wait()
+	return nil
+}
+
+// fail records err as the group's failure, unless there is one already,
+// and returns the failure that stands. The first failure tells every peer
+// that has not left, so that they stop too, naming the culprit.
+func (t *Transport) fail(err error) error {
+	if !t.setErr(err) {
+		return t.err
+	}
+	payload := abortOf(t.rank, err).encode()
+	for _, p := range t.peers {
+		if p != nil {
+			if !p.left.Load() {
+				p.control(kindAbort, payload)
+			}
+			p.conn.Close()
+		}
+	}
+	return err
+}
+
+// setErr sets the group's error if none is set and reports whether it did.
+func (t *Transport) setErr(err error) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err != nil {
+		return false
+	}
+	t.err = err
+	close(t.done)
+	return true
+}
+
+// abortOf describes a failure for the peers.
+func abortOf(rank int, err error) abort {
+	a := abort{culprit: int32(rank), code: codeOf(err), op: "abort", text: err.Error()}
+	var pe *exchange.PeerError
+	if errors.As(err, &pe) {
+		a.culprit, a.op = int32(pe.Rank), pe.Op
+		a.text = strings.TrimPrefix(pe.Err.Error(), "exchange: ")
+		var re *exchange.RemoteError
+		if errors.As(pe.Err, &re) {
+			a.text = re.Text
+		}
+	}
+	return a
+}
+
+// control writes a control frame if no send holds the connection; it is
+// best effort, for a connection about to be closed.
+func (p *peer) control(k kind, payload []byte) {
+	if !p.wmu.TryLock() {
+		return
+	}
+	defer p.wmu.Unlock()
+	p.conn.SetWriteDeadline(time.Now().Add(controlTimeout))
+	p.conn.Write(appendControl(nil, k, p.t.rank, payload))
+}
+
+// send writes one message as data frames.
+func (p *peer) send(tag uint64, data []float32) error {
+	if p.left.Load() {
+		return p.errorf("send", exchange.ErrPeerClosed)
+	}
+	total := 4 * len(data)
+	if total > math.MaxUint32 {
+		return fmt.Errorf("%w: message of %d bytes exceeds the 4 GiB limit",
+			exchange.ErrConfig, total)
+	}
+
+	var wire []byte
+	if vec.LittleEndian {
+		wire = vec.Bytes(data)
+	}
+	h := header{kind: kindData, sender: uint32(p.t.rank), tag: tag, msgLen: uint32(total)}
+	for off := 0; ; {
+		n := min(p.t.frameBytes, total-off)
+		var payload []byte
+		if vec.LittleEndian {
+			payload = wire[off : off+n]
+		} else {
+			if cap(p.encoded) < n {
+				p.encoded = make([]byte, p.t.frameBytes)
+			}
+			payload = p.encoded[:n]
+			vec.Encode(payload, data[off/4:(off+n)/4])
+		}
+		h.length = uint32(n)
+		h.put(&p.whdr, payload)
+		if err := p.write(payload); err != nil {
+			return err
+		}
+		off += n
+		if off == total {
+			return nil
+		}
+	}
+}
+
+// write writes the frame in whdr and payload with one system call.
+func (p *peer) write(payload []byte) error {
+	d := p.t.ioTimeout
+	now := time.Now()
+	p.conn.SetWriteDeadline(now.Add(d))
+	p.wvec[0], p.wvec[1] = p.whdr[:], payload
+	p.wbufs = p.wvec[:]
+	p.sendSince.Store(now.UnixNano())
+	_, err := p.wbufs.WriteTo(p.conn)
+	p.sendSince.Store(0)
+	if err != nil {
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			return errWriteTimeout
+		}
+		return p.errorf("send", fmt.Errorf("%w: %v", exchange.ErrPeerLost, err))
+	}
+	return nil
+}
+
+// recv takes the frames of one message from the inbox.
+func (p *peer) recv(tag uint64, dst []float32, add bool) error {
+	want := 4 * len(dst)
+	for off := 0; ; {
+		f, err := p.next()
+		if err != nil {
+			return err
+		}
+		h := f.h
+		if h.tag != tag || int(h.msgLen) != want || off+int(h.length) > want {
+			p.recycle(f)
+			return p.errorf("recv", fmt.Errorf("%w: message of tag %#x with %d bytes, want tag "+
+				"%#x with %d (the members called different operations or buffer sizes)",
+				exchange.ErrProtocol, h.tag, h.msgLen, tag, want))
+		}
+
+		n := int(h.length)
+		seg := dst[off/4 : (off+n)/4]
+		switch {
+		case vec.LittleEndian && add:
+			vec.Add(seg, f.store)
+		case vec.LittleEndian:
+			copy(seg, f.store)
+		case add:
+			vec.AddEncoded(seg, f.payload)
+		default:
+			vec.Decode(seg, f.payload)
+		}
+		p.recycle(f)
+		off += n
+		if off == want {
+			return nil
+		}
+	}
+}
+
+// next waits up to the I/O timeout for the next data frame.
+func (p *peer) next() (*frame, error) {
+	select {
+	case f, ok := <-p.inbox:
+		return p.got(f, ok)
+	default:
+	}
+
+	t := p.t
+	p.timer.Reset(t.ioTimeout)
+	p.recvSince.Store(time.Now().UnixNano())
+	defer func() {
+		p.recvSince.Store(0)
+		p.timer.Stop()
+	}()
+	select {
+	case f, ok := <-p.inbox:
+		return p.got(f, ok)
+	case <-t.done:
+		return nil, t.err
+	case <-p.timer.C:
+		return nil, t.stuck(p, "recv", "no message")
+	}
+}
+
+func (p *peer) got(f *frame, ok bool) (*frame, error) {
+	if !ok {
+		return nil, p.err
+	}
+	return f, nil
+}
+
+func (p *peer) recycle(f *frame) {
+	select {
+	case p.free <- f:
+	default:
+	}
+}
+
+// read is the reader goroutine: it reads frames until the connection
+// ends, queues data frames, and turns everything else into the peer's
+// state or the group's failure.
+func (p *peer) read() {
+	defer p.t.readers.Done()
+	err := p.readFrames()
+	p.err = err
+	close(p.inbox)
+	if !errors.Is(err, exchange.ErrPeerClosed) {
+		p.t.fail(err)
+	}
+}
+
+// readFrames is the loop of read.
+//
+// TODO: processes on one host pay two kernel copies and two checksums per
+// byte over loopback, which a shared-memory transport would save; deferred
+// until the trainer's measurements show loopback exchange as its limit.
+func (p *peer) readFrames() error {
+	t := p.t
+	var hb [headerLen]byte
+	var off int64
+	for {
+		var f *frame
+		select {
+		case f = <-p.free:
+		default:
+			f = new(frame)
+		}
+
+		h, payload, err := readFrame(p.br, &hb, &f.store, off)
+		if err != nil {
+			if t.failed() != nil {
+				// This member closed the connection itself.
+				return t.failed()
+			}
+			if errors.Is(err, exchange.ErrProtocol) || errors.Is(err, exchange.ErrChecksum) {
+				return p.errorf("read", err)
+			}
+			if err == io.EOF {
+				return p.errorf("read", fmt.Errorf("%w: connection closed without a goodbye",
+					exchange.ErrPeerLost))
+			}
+			return p.errorf("read", fmt.Errorf("%w: %v", exchange.ErrPeerLost, err))
+		}
+		if int(h.sender) != p.rank {
+			return p.errorf("read", fmt.Errorf("%w: frame at byte %d claims to come from rank %d",
+				exchange.ErrProtocol, off, h.sender))
+		}
+		off += headerLen + int64(len(payload))
+
+		switch h.kind {
+		case kindData:
+			f.h, f.payload = h, payload
+			select {
+			case p.inbox <- f:
+			case <-t.done:
+				return t.err
+			}
+		case kindBye:
+			p.left.Store(true)
+			return p.errorf("recv", exchange.ErrPeerClosed)
+		case kindAbort:
+			a, err := parseAbort(payload)
+			if err != nil {
+				return p.errorf("read", err)
+			}
+			return t.remoteError(p.rank, a)
+		case kindProbe:
+			p.answerProbe()
+		case kindWaits:
+			ws, err := parseWaits(payload)
+			if err != nil {
+				return p.errorf("read", err)
+			}
+			select {
+			case p.probeReply <- ws:
+			default:
+			}
+		default:
+			return p.errorf("read", fmt.Errorf("%w: unexpected %v frame at byte %d",
+				exchange.ErrProtocol, h.kind, off))
+		}
+	}
+}
+
+// remoteError is the failure that reporter told this member about.
+func (t *Transport) remoteError(reporter int, a abort) error {
+	culprit := int(a.culprit)
+	if culprit < 0 || culprit >= len(t.addrs) {
+		culprit = reporter
+	}
+	return &exchange.PeerError{
+		Rank: culprit,
+		Addr: t.addrs[culprit],
+		Op:   a.op,
+		Err:  &exchange.RemoteError{Reporter: reporter, Cause: codes[a.code], Text: a.text},
+	}
+}
+
+// errorf returns a PeerError naming p.
+func (p *peer) errorf(op string, err error) error {
+	return &exchange.PeerError{Rank: p.rank, Addr: p.addr, Op: op, Err: err}
+}
