@@ -109,10 +109,12 @@ func TestExamples(t *testing.T) {
 			batch:  64,
 			format: spec.MNIST,
 			solver: optim.Config{Method: optim.SGD, BaseLR: 0.01, Momentum: 0.9,
-				WeightDecay: 5e-4, Policy: optim.PolicyInv, Gamma: 1e-4, Power: 0.75},
+				WeightDecay: 5e-4, Policy: optim.PolicyMultiStep, Gamma: 0.1,
+				Steps: []int64{4685, 6559}},
 			check: func(t *testing.T, s *spec.Spec) {
-				if s.Data.Normalize.Scale != 0.00390625 || s.Train.Epochs != 10 {
-					t.Errorf("scale %v, epochs %d", s.Data.Normalize.Scale, s.Train.Epochs)
+				n := s.Data.Normalize
+				if n.Mean[0] != 0.1307 || n.Std[0] != 0.3081 || s.Train.Epochs != 8 {
+					t.Errorf("normalize %+v, epochs %d", n, s.Train.Epochs)
 				}
 			},
 		},
