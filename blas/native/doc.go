@@ -21,9 +21,9 @@
 //
 // # Threads
 //
-// An [Impl] made with n threads cuts C into at most n disjoint blocks of
-// rows (of columns when C has few rows) and computes them on goroutines
-// started by internal/par; products too small to repay a goroutine run on
+// An [Impl] made with n threads cuts C into at most n disjoint blocks along
+// its longer side (rows or columns) and computes them on goroutines started
+// by internal/par; products too small to repay a goroutine run on
 // the caller's. Each goroutine takes its packing buffers from a sync.Pool,
 // so a product allocates nothing once the pool is warm, and one Impl may
 // serve several goroutines at once.

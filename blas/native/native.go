@@ -44,6 +44,10 @@ func (g *Impl) Sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 		return
 	}
 
+	// TODO: par.For allocates a few small objects per call (the goroutines'
+	// closures), so a split product is not allocation-free; the
+	// one-goroutine path above is. A persistent worker pool in internal/par
+	// would remove them.
 	size := n
 	if byRows {
 		size = m

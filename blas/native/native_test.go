@@ -31,3 +31,29 @@ func TestSerialProductDoesNotAllocate(t *testing.T) {
 		t.Errorf("one-thread Sgemm allocates %v times per call, want 0", allocs)
 	}
 }
+
+func TestPlan(t *testing.T) {
+	for _, tc := range []struct {
+		m, n, k, threads int
+		parts            int
+		byRows           bool
+	}{
+		{512, 512, 512, 1, 1, true},
+		{512, 512, 512, 2, 2, true},
+		{4, 4, 4, 3, 1, true},       // too small to split
+		{64, 64, 32, 2, 1, true},    // 262144 operations: one part's worth
+		{64, 64, 64, 2, 2, true},    // two parts' worth
+		{100, 300, 50, 2, 2, false}, // wider than tall: columns
+		{300, 100, 50, 3, 3, true},  // taller than wide: rows
+		{8, 1000, 100, 2, 2, false}, // one row granule
+		{1000, 8, 100, 2, 2, true},  // one column granule
+		{16, 24, 5000, 3, 3, false}, // 2 row granules, 3 column ones
+		{1, 1, 1 << 20, 2, 1, true}, // a single element cannot split
+	} {
+		parts, byRows := plan(tc.m, tc.n, tc.k, tc.threads)
+		if parts != tc.parts || byRows != tc.byRows {
+			t.Errorf("plan(%d, %d, %d, %d) = %d, %v; want %d, %v", tc.m, tc.n, tc.k,
+				tc.threads, parts, byRows, tc.parts, tc.byRows)
+		}
+	}
+}

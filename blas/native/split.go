@@ -12,10 +12,11 @@ const (
 )
 
 // plan decides how many goroutines compute an m×n×k product, and whether
-// they split C's rows (byRows) or its columns. Rows are preferred: each
-// goroutine then packs its own rows of op(A) and reads op(B) in the same
-// order as the others. Columns are used when C has too few rows to give
-// every goroutine whole granules.
+// they split C's rows (byRows) or its columns. Each goroutine packs the whole
+// of the operand it shares with the others: op(B) when rows are split, op(A)
+// when columns are. C's longer side is therefore split, which makes the
+// shared operand the smaller one, unless that side has fewer granules than
+// there are goroutines and the other has more.
 func plan(m, n, k, threads int) (parts int, byRows bool) {
 	flops := 2 * float64(m) * float64(n) * float64(k)
 	parts = min(threads, int(flops/minPartFlops))
@@ -25,7 +26,13 @@ func plan(m, n, k, threads int) (parts int, byRows bool) {
 
 	rowBlocks := (m + granule - 1) / granule
 	colBlocks := (n + granule - 1) / granule
-	if rowBlocks >= parts || rowBlocks >= colBlocks {
+	byRows = m >= n
+	if byRows && rowBlocks < parts && colBlocks > rowBlocks {
+		byRows = false
+	} else if !byRows && colBlocks < parts && rowBlocks > colBlocks {
+		byRows = true
+	}
+	if byRows {
 		return min(parts, rowBlocks), true
 	}
 	return min(parts, colBlocks), false

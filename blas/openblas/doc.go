@@ -8,12 +8,16 @@
 // setting, which cannot give two devices of one machine a core each. So the
 // package sets OpenBLAS's own pool to one thread, once, and an [Impl] made
 // by [New] with n threads splits each product itself: C is cut into n
-// disjoint blocks of rows (or of columns when C has few rows), and n
-// goroutines each call the single-threaded cblas_sgemm on their block. Two
-// Impls of one thread each therefore run side by side on two goroutines
-// without sharing anything but the read-only library code. Products smaller
-// than a few million floating-point operations are not split, because
-// starting goroutines would cost more than it saves.
+// disjoint blocks along its longer side (rows or columns), and n goroutines
+// each call the single-threaded cblas_sgemm on their block. Two Impls of
+// one thread each therefore run side by side on two goroutines without
+// sharing anything but the read-only library code. Products of fewer than
+// about eight million floating-point operations are not split, because
+// waking another goroutine would cost more than it saves.
+//
+// The price of this independence: OpenBLAS's own threads share the packed
+// copy of the operand they all read, while each goroutine here packs its
+// own. BenchmarkSplit measures both ways; see [plan].
 //
 // Calling a single-threaded OpenBLAS from several threads of one program is
 // the use OpenBLAS recommends for programs that thread themselves; each call

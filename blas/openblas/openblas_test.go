@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -21,14 +23,29 @@ func TestSgemm(t *testing.T) {
 	}
 }
 
+// TestConfigure checks the process-wide state New leaves behind, and logs
+// the kernels in use (bench/gemm/gemm.sh reads the line).
 func TestConfigure(t *testing.T) {
+	New(1)
 	core := Core()
 	t.Logf("OpenBLAS core: %s", core)
-	if core == "" {
-		t.Error("Core() is empty")
-	}
 	if n := threadsInPool(); n != 1 {
 		t.Errorf("OpenBLAS pool has %d threads after New, want 1", n)
+	}
+
+	// On a CPU with AVX2 the generic fallback must have been replaced,
+	// unless the user forced it.
+	if os.Getenv("OPENBLAS_CORETYPE") != "" {
+		return
+	}
+	info, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		t.Skipf("cannot read the CPU's features: %v", err)
+	}
+	flags := " " + strings.Join(strings.Fields(string(info)), " ") + " "
+	if strings.Contains(flags, " avx2 ") && strings.Contains(flags, " fma ") &&
+		(core == "" || core == "Prescott") {
+		t.Errorf("OpenBLAS runs its %q kernels on a CPU with AVX2", core)
 	}
 }
 
@@ -42,15 +59,19 @@ func TestPlan(t *testing.T) {
 		{1024, 1024, 1024, 2, 2, true},
 		{1024, 1024, 1024, 3, 3, true},
 		{16, 16, 16, 2, 1, true},       // too small to split
-		{128, 128, 64, 2, 1, true},     // 2 MFLOP: one part's worth
-		{128, 128, 128, 2, 2, true},    // 4 MFLOP: two parts
-		{128, 128, 128, 3, 2, true},    // not enough work for three
-		{16, 4096, 256, 2, 2, false},   // one row granule: split columns
-		{40, 1024, 784, 3, 3, false},   // 3 row granules, 64 column ones
-		{48, 1024, 784, 3, 3, true},    // 3 row granules suffice
-		{20, 20, 20000, 4, 2, true},    // long k, two granules either way
+		{128, 128, 128, 2, 1, true},    // 4 MFLOP: one part's worth
+		{128, 128, 256, 2, 2, true},    // 8 MFLOP: two parts
+		{128, 128, 256, 3, 2, true},    // not enough work for three
+		{1024, 784, 128, 2, 2, true},   // taller than wide: rows
+		{128, 1024, 784, 2, 2, false},  // wider than tall: columns
+		{16, 4096, 256, 2, 2, false},   // one row granule: columns
+		{32, 1024, 784, 3, 3, false},   // 2 row granules, 64 column ones
 		{1024, 10, 1024, 2, 2, true},   // one column granule: rows
+		{40, 48, 20000, 3, 3, false},   // 3 granules each way: columns
+		{20, 20, 20000, 4, 2, true},    // two granules either way
 		{1, 1, 10_000_000, 2, 1, true}, // a single element cannot split
+		{10, 1024, 1024, 2, 2, false},  // one row granule
+		{2048, 16, 1024, 3, 3, true},   // one column granule
 	} {
 		parts, byRows := plan(tc.m, tc.n, tc.k, tc.threads)
 		if parts != tc.parts || byRows != tc.byRows {

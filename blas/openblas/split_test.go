@@ -16,6 +16,7 @@ import (
 // at batch 128.
 func BenchmarkSplit(b *testing.B) {
 	const threads = 2
+	setup.Do(configure)
 	for _, s := range []struct {
 		name    string
 		tA, tB  blas.Transpose
@@ -52,7 +53,6 @@ func BenchmarkSplit(b *testing.B) {
 			})
 		}
 		b.Run(s.name+"/pool", func(b *testing.B) {
-			setup.Do(configure)
 			setThreadsInPool(threads)
 			defer setThreadsInPool(1)
 			for b.Loop() {
@@ -61,7 +61,6 @@ func BenchmarkSplit(b *testing.B) {
 			report(b)
 		})
 		b.Run(s.name+"/serial", func(b *testing.B) {
-			setup.Do(configure)
 			for b.Loop() {
 				sgemm(s.tA, s.tB, 1, a, bm, 0, c, 0, s.m, 0, s.n)
 			}
