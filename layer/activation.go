@@ -3,7 +3,6 @@ package layer
 import (
 	"math"
 
-	"github.com/mariana-dl/mariana/internal/par"
 	"github.com/mariana-dl/mariana/tensor"
 )
 
@@ -156,7 +155,7 @@ func map2(ctx *Context, kernel func(a, b []float32), a, b []float32) {
 		kernel(a, b)
 		return
 	}
-	par.For(ctx.Threads, len(a), func(_, lo, hi int) {
+	ctx.For(len(a), func(_, lo, hi int) {
 		kernel(a[lo:hi], b[lo:hi])
 	})
 }
@@ -167,7 +166,7 @@ func map3(ctx *Context, kernel func(a, b, c []float32), a, b, c []float32) {
 		kernel(a, b, c)
 		return
 	}
-	par.For(ctx.Threads, len(a), func(_, lo, hi int) {
+	ctx.For(len(a), func(_, lo, hi int) {
 		kernel(a[lo:hi], b[lo:hi], c[lo:hi])
 	})
 }

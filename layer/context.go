@@ -1,6 +1,9 @@
 package layer
 
-import "github.com/mariana-dl/mariana/blas"
+import (
+	"github.com/mariana-dl/mariana/blas"
+	"github.com/mariana-dl/mariana/internal/par"
+)
 
 // Context is what a layer's computation may use. A device owns one per
 // worker; it is never shared between goroutines that compute at once.
@@ -19,6 +22,12 @@ type Context struct {
 	// BLAS.Threads() on a CPU device.
 	Threads int
 
+	// Pool, when set, runs the layers' loops on a device's persistent
+	// workers (Pool.Threads() == Threads) instead of fresh goroutines, so
+	// that a step allocates nothing and the workers can stay on the
+	// device's cores.
+	Pool *par.Pool
+
 	// Train is true while training: dropout drops, and Backward may follow.
 	Train bool
 
@@ -29,4 +38,14 @@ type Context struct {
 	// split among replicas draw exactly the same masks.
 	Step         int64
 	SampleOffset int
+}
+
+// For splits a layer's loop over the context's threads: fn(worker, lo, hi)
+// runs on disjoint ranges covering [0, n), on the Pool when there is one.
+func (c *Context) For(n int, fn func(worker, lo, hi int)) {
+	if c.Pool != nil {
+		c.Pool.For(n, fn)
+		return
+	}
+	par.For(max(c.Threads, 1), n, fn)
 }

@@ -2,7 +2,6 @@ package layer
 
 import (
 	"github.com/mariana-dl/mariana/blas"
-	"github.com/mariana-dl/mariana/internal/par"
 	"github.com/mariana-dl/mariana/tensor"
 )
 
@@ -249,7 +248,7 @@ func (l *Conv2D) Forward(ctx *Context, in []*tensor.Tensor, out *tensor.Tensor) 
 	threads := max(ctx.Threads, 1)
 	l.grow(threads)
 	l.ctx, l.x, l.y = ctx, in[0], out
-	par.For(threads, in[0].Batch(), l.forwardWorker)
+	ctx.For(in[0].Batch(), l.forwardWorker)
 	l.ctx, l.x, l.y = nil, nil, nil
 }
 
@@ -346,8 +345,8 @@ func (l *Conv2D) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.T
 	}
 
 	l.ctx, l.x, l.dy, l.dx = ctx, in[0], dOut, dx
-	par.For(threads, l.blocks, l.backwardWorker)
-	par.For(threads, l.cfg.Filters, l.reduceWorker)
+	ctx.For(l.blocks, l.backwardWorker)
+	ctx.For(l.cfg.Filters, l.reduceWorker)
 	l.ctx, l.x, l.dy, l.dx = nil, nil, nil, nil
 }
 

@@ -3,7 +3,6 @@ package layer
 import (
 	"math"
 
-	"github.com/mariana-dl/mariana/internal/par"
 	"github.com/mariana-dl/mariana/tensor"
 )
 
@@ -92,7 +91,7 @@ func (l *Dropout) masked(ctx *Context, x, y []float32) {
 		return
 	}
 	step, offset := ctx.Step, ctx.SampleOffset
-	par.For(ctx.Threads, n, func(_, lo, hi int) {
+	ctx.For(n, func(_, lo, hi int) {
 		l.maskSamples(step, offset, lo, hi, x, y)
 	})
 }

@@ -3,7 +3,6 @@ package layer
 import (
 	"math"
 
-	"github.com/mariana-dl/mariana/internal/par"
 	"github.com/mariana-dl/mariana/tensor"
 )
 
@@ -119,7 +118,7 @@ func (l *LRN) Forward(ctx *Context, in []*tensor.Tensor, out *tensor.Tensor) {
 	}
 	l.scale = l.scale[:len(in[0].Data)]
 	l.x, l.y = in[0], out
-	par.For(max(ctx.Threads, 1), in[0].Batch(), l.forwardWorker)
+	ctx.For(in[0].Batch(), l.forwardWorker)
 	l.x, l.y = nil, nil
 }
 
@@ -134,7 +133,7 @@ func (l *LRN) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.Tens
 		l.ratios = append(l.ratios, make([]float32, l.channels*l.spatial))
 	}
 	l.x, l.y, l.dy, l.dx = in[0], out, dOut, dIn[0]
-	par.For(threads, in[0].Batch(), l.backwardWorker)
+	ctx.For(in[0].Batch(), l.backwardWorker)
 	l.x, l.y, l.dy, l.dx = nil, nil, nil, nil
 }
 

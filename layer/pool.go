@@ -1,7 +1,6 @@
 package layer
 
 import (
-	"github.com/mariana-dl/mariana/internal/par"
 	"github.com/mariana-dl/mariana/tensor"
 )
 
@@ -167,7 +166,7 @@ func (l *Pool) Forward(ctx *Context, in []*tensor.Tensor, out *tensor.Tensor) {
 		l.argmax = l.argmax[:need]
 	}
 	l.x, l.y = in[0], out
-	par.For(max(ctx.Threads, 1), planes, l.forwardWorker)
+	ctx.For(planes, l.forwardWorker)
 	l.x, l.y = nil, nil
 }
 
@@ -178,7 +177,7 @@ func (l *Pool) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.Ten
 		return
 	}
 	l.dy, l.dx = dOut, dIn[0]
-	par.For(max(ctx.Threads, 1), in[0].Batch()*l.geom.Channels, l.backwardWorker)
+	ctx.For(in[0].Batch()*l.geom.Channels, l.backwardWorker)
 	l.dy, l.dx = nil, nil
 }
 

@@ -3,7 +3,6 @@ package layer
 import (
 	"math"
 
-	"github.com/mariana-dl/mariana/internal/par"
 	"github.com/mariana-dl/mariana/tensor"
 )
 
@@ -60,7 +59,7 @@ func (l *SoftmaxLoss) Forward(ctx *Context, in []*tensor.Tensor, out *tensor.Ten
 		l.forward(x, labels, out.Data, 0, n)
 		return
 	}
-	par.For(ctx.Threads, n, func(_, lo, hi int) {
+	ctx.For(n, func(_, lo, hi int) {
 		l.forward(x, labels, out.Data, lo, hi)
 	})
 }
@@ -81,7 +80,7 @@ func (l *SoftmaxLoss) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *ten
 		l.backward(x, labels, dOut.Data, dx, 0, n)
 		return
 	}
-	par.For(ctx.Threads, n, func(_, lo, hi int) {
+	ctx.For(n, func(_, lo, hi int) {
 		l.backward(x, labels, dOut.Data, dx, lo, hi)
 	})
 }
