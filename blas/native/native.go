@@ -1,10 +1,7 @@
 package native
 
 import (
-	"fmt"
-
 	"github.com/mariana-dl/mariana/blas"
-	"github.com/mariana-dl/mariana/internal/par"
 )
 
 // Impl computes products in pure Go on a fixed number of goroutines. It
@@ -31,9 +28,9 @@ func (g *Impl) Name() string { return "native" }
 func (g *Impl) Sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 	beta float32, c blas.General) {
 	m, n, k := blas.Dims(tA, tB, a, b, c)
-	checkView("A", a)
-	checkView("B", b)
-	checkView("C", c)
+	blas.CheckView("native", "A", a)
+	blas.CheckView("native", "B", b)
+	blas.CheckView("native", "C", c)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -44,35 +41,7 @@ func (g *Impl) Sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 		return
 	}
 
-	// TODO: par.For allocates a few small objects per call (the goroutines'
-	// closures), so a split product is not allocation-free; the
-	// one-goroutine path above is. A persistent worker pool in internal/par
-	// would remove them.
-	size := n
-	if byRows {
-		size = m
-	}
-	blocks := (size + granule - 1) / granule
-	par.For(parts, blocks, func(_, lo, hi int) {
-		lo, hi = lo*granule, min(hi*granule, size)
-		if byRows {
-			block(tA, tB, alpha, a, b, beta, c, lo, hi, 0, n, k)
-		} else {
-			block(tA, tB, alpha, a, b, beta, c, 0, m, lo, hi, k)
-		}
+	blas.RunSplit(parts, byRows, m, n, granule, func(r0, r1, c0, c1 int) {
+		block(tA, tB, alpha, a, b, beta, c, r0, r1, c0, c1, k)
 	})
-}
-
-// checkView panics unless g's Data holds every element its Rows, Cols and
-// Stride address. Go would catch a short view too, but only after part of C
-// had been written.
-func checkView(name string, g blas.General) {
-	if g.Rows < 0 || g.Cols < 0 || g.Stride < g.Cols {
-		panic(fmt.Sprintf("native: %s is %dx%d with stride %d", name, g.Rows, g.Cols,
-			g.Stride))
-	}
-	if g.Rows > 0 && g.Cols > 0 && len(g.Data) < (g.Rows-1)*g.Stride+g.Cols {
-		panic(fmt.Sprintf("native: %s is %dx%d with stride %d but holds %d elements",
-			name, g.Rows, g.Cols, g.Stride, len(g.Data)))
-	}
 }

@@ -17,7 +17,6 @@ import (
 	"unsafe"
 
 	"github.com/mariana-dl/mariana/blas"
-	"github.com/mariana-dl/mariana/internal/par"
 )
 
 // Impl computes products with OpenBLAS on a fixed number of goroutines. It
@@ -81,24 +80,10 @@ func (o *Impl) Sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 // openblas_set_num_threads_local of later releases (0.3.27 on) aims at a
 // count per calling thread and could replace this split once Debian ships
 // it and it proves to work with the pthreads build.
-//
-// TODO: par.For allocates a few small objects per call (the goroutines'
-// closures), so a split product is not allocation-free; the one-goroutine
-// path is. A persistent worker pool in internal/par would remove them.
 func run(parts int, byRows bool, tA, tB blas.Transpose, alpha float32,
 	a, b blas.General, beta float32, c blas.General) {
-	size := c.Cols
-	if byRows {
-		size = c.Rows
-	}
-	blocks := (size + granule - 1) / granule
-	par.For(parts, blocks, func(_, lo, hi int) {
-		lo, hi = lo*granule, min(hi*granule, size)
-		if byRows {
-			sgemm(tA, tB, alpha, a, b, beta, c, lo, hi, 0, c.Cols)
-		} else {
-			sgemm(tA, tB, alpha, a, b, beta, c, 0, c.Rows, lo, hi)
-		}
+	blas.RunSplit(parts, byRows, c.Rows, c.Cols, granule, func(r0, r1, c0, c1 int) {
+		sgemm(tA, tB, alpha, a, b, beta, c, r0, r1, c0, c1)
 	})
 }
 
@@ -146,20 +131,13 @@ func scale(beta float32, c blas.General) {
 }
 
 // checkView panics unless g's Data holds every element its Rows, Cols and
-// Stride address and every size fits OpenBLAS's 32-bit integers. Go's
-// bounds checks stop at the cgo boundary, so this is what keeps a wrong
-// view from reading or writing memory it does not own.
+// Stride address ([blas.CheckView]) and every size fits OpenBLAS's 32-bit
+// integers. Go's bounds checks stop at the cgo boundary, so this is what
+// keeps a wrong view from reading or writing memory it does not own.
 func checkView(name string, g blas.General) {
-	if g.Rows < 0 || g.Cols < 0 || g.Stride < g.Cols {
-		panic(fmt.Sprintf("openblas: %s is %dx%d with stride %d", name, g.Rows, g.Cols,
-			g.Stride))
-	}
+	blas.CheckView("openblas", name, g)
 	if g.Rows > math.MaxInt32 || g.Cols > math.MaxInt32 || g.Stride > math.MaxInt32 {
 		panic(fmt.Sprintf("openblas: %s is %dx%d with stride %d, beyond 32-bit sizes",
 			name, g.Rows, g.Cols, g.Stride))
-	}
-	if g.Rows > 0 && g.Cols > 0 && len(g.Data) < (g.Rows-1)*g.Stride+g.Cols {
-		panic(fmt.Sprintf("openblas: %s is %dx%d with stride %d but holds %d elements",
-			name, g.Rows, g.Cols, g.Stride, len(g.Data)))
 	}
 }
