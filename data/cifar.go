@@ -8,37 +8,20 @@ import (
 	"github.com/mariana-dl/mariana/tensor"
 )
 
-// CIFAR-10's binary format: records of one label byte and a 3×32×32 image,
-// the red plane, then green, then blue, each row by row.
-const (
-	cifarImage   = 3 * 32 * 32
-	cifarRecord  = 1 + cifarImage
-	cifarClasses = 10
-)
-
-// The files of the binary version of CIFAR-10.
-var (
-	cifarTrainFiles = []string{
-		"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
-		"data_batch_4.bin", "data_batch_5.bin",
-	}
-	cifarTestFile = "test_batch.bin"
-)
-
 // LoadCIFAR10 reads the binary version of CIFAR-10 from dir (the folder
 // cifar-10-batches-bin of the official archive): data_batch_1.bin to
 // data_batch_5.bin are the training set and test_batch.bin the test set.
 // Images are 3×32×32 and normalised with plain scaling.
 func LoadCIFAR10(dir string) (train, test *ImageSet, err error) {
-	paths := make([]string, len(cifarTrainFiles))
-	for i, name := range cifarTrainFiles {
+	paths := make([]string, len(CIFAR10TrainFiles()))
+	for i, name := range CIFAR10TrainFiles() {
 		paths[i] = filepath.Join(dir, name)
 	}
 	train, err = ReadCIFAR10(paths...)
 	if err != nil {
 		return nil, nil, err
 	}
-	test, err = ReadCIFAR10(filepath.Join(dir, cifarTestFile))
+	test, err = ReadCIFAR10(filepath.Join(dir, CIFAR10TestFile))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -63,10 +46,10 @@ func ReadCIFAR10(paths ...string) (*ImageSet, error) {
 		}
 		defer f.Close()
 		sources = append(sources, s)
-		records += s.hint / cifarRecord
+		records += s.hint / CIFAR10Record
 	}
 
-	pix := make([]uint8, 0, records*cifarImage)
+	pix := make([]uint8, 0, records*CIFAR10Image)
 	labels := make([]uint8, 0, records)
 	for _, s := range sources {
 		var err error
@@ -75,21 +58,21 @@ func ReadCIFAR10(paths ...string) (*ImageSet, error) {
 			return nil, err
 		}
 	}
-	return NewImageSet(tensor.Shape{3, 32, 32}, cifarClasses, pix, labels)
+	return NewImageSet(tensor.Shape{3, 32, 32}, CIFAR10Classes, pix, labels)
 }
 
 // decodeCIFAR appends the records of one CIFAR-10 binary stream to pix and
 // labels.
 func decodeCIFAR(s *source, pix, labels []uint8) ([]uint8, []uint8, error) {
 	if s.size >= 0 {
-		count, rest := s.size/cifarRecord, s.size%cifarRecord
+		count, rest := s.size/CIFAR10Record, s.size%CIFAR10Record
 		if rest != 0 {
 			return pix, labels, s.errorAt(ErrTruncated, s.size, nil,
-				"want %d+%d bytes for record %d", count*cifarRecord, cifarRecord, count)
+				"want %d+%d bytes for record %d", count*CIFAR10Record, CIFAR10Record, count)
 		}
 	}
 
-	var rec [cifarRecord]byte
+	var rec [CIFAR10Record]byte
 	for i := 0; ; i++ {
 		start := s.off
 		n, err := io.ReadFull(s.r, rec[:])
@@ -97,18 +80,18 @@ func decodeCIFAR(s *source, pix, labels []uint8) ([]uint8, []uint8, error) {
 		if err == io.EOF {
 			if i == 0 {
 				return pix, labels, s.errorAt(ErrCorrupt, 0, nil,
-					"no records: want records of %d bytes", cifarRecord)
+					"no records: want records of %d bytes", CIFAR10Record)
 			}
 			return pix, labels, nil
 		}
 		if err != nil {
-			return pix, labels, s.readError(err, start, cifarRecord,
+			return pix, labels, s.readError(err, start, CIFAR10Record,
 				fmt.Sprintf("record %d", i))
 		}
 
-		if rec[0] >= cifarClasses {
+		if rec[0] >= CIFAR10Classes {
 			return pix, labels, s.errorAt(ErrCorrupt, start, nil,
-				"label %d of record %d is not below %d", rec[0], i, cifarClasses)
+				"label %d of record %d is not below %d", rec[0], i, CIFAR10Classes)
 		}
 		labels = append(labels, rec[0])
 		pix = append(pix, rec[1:]...)

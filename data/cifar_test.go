@@ -14,7 +14,7 @@ func cifarFile(first, count int) []byte {
 	var b []byte
 	for i := first; i < first+count; i++ {
 		b = append(b, byte(i%10))
-		for j := range cifarImage {
+		for j := range CIFAR10Image {
 			b = append(b, byte(i+j))
 		}
 	}
@@ -23,14 +23,14 @@ func cifarFile(first, count int) []byte {
 
 func TestLoadCIFAR10(t *testing.T) {
 	dir := t.TempDir()
-	for k, name := range cifarTrainFiles {
+	for k, name := range CIFAR10TrainFiles() {
 		file := cifarFile(3*k, 3)
 		if k%2 == 1 {
 			file = gzipped(t, file) // the magic bytes decide, not the name
 		}
 		writeFile(t, dir, name, file)
 	}
-	writeFile(t, dir, cifarTestFile, cifarFile(100, 2))
+	writeFile(t, dir, CIFAR10TestFile, cifarFile(100, 2))
 
 	train, test, err := LoadCIFAR10(dir)
 	if err != nil {
@@ -61,7 +61,7 @@ func TestLoadCIFAR10(t *testing.T) {
 	if err := train.SetNormalize(CIFAR10Normalize); err != nil {
 		t.Fatal(err)
 	}
-	dst := make([]float32, cifarImage)
+	dst := make([]float32, CIFAR10Image)
 	train.Sample(4, dst)
 	for _, j := range []int{0, 1024, 2048, 3071} {
 		c := j / 1024
@@ -75,7 +75,7 @@ func TestLoadCIFAR10(t *testing.T) {
 func TestCIFARErrors(t *testing.T) {
 	valid := cifarFile(0, 3)
 	badLabel := cifarFile(0, 3)
-	badLabel[2*cifarRecord] = 10
+	badLabel[2*CIFAR10Record] = 10
 	tests := []struct {
 		name   string
 		file   []byte
@@ -110,10 +110,10 @@ func TestCIFARErrors(t *testing.T) {
 
 func TestLoadCIFAR10MissingFile(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, cifarTrainFiles[0], cifarFile(0, 1))
+	writeFile(t, dir, CIFAR10TrainFiles()[0], cifarFile(0, 1))
 	_, _, err := LoadCIFAR10(dir)
-	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, cifarTrainFiles[1])) {
-		t.Fatalf("error %v, want one naming %s", err, cifarTrainFiles[1])
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, CIFAR10TrainFiles()[1])) {
+		t.Fatalf("error %v, want one naming %s", err, CIFAR10TrainFiles()[1])
 	}
 }
 
@@ -143,7 +143,7 @@ func FuzzCIFAR(f *testing.F) {
 		f.Add(z[:cut])
 	}
 	bad := append([]byte(nil), valid...)
-	bad[cifarRecord] = 200
+	bad[CIFAR10Record] = 200
 	f.Add(bad)
 	flipped := append([]byte(nil), z...)
 	flipped[len(z)/2] ^= 0x40
@@ -159,7 +159,7 @@ func FuzzCIFAR(f *testing.F) {
 			checkFuzzError(t, err, file)
 			return
 		}
-		if len(labels) == 0 || len(pix) != len(labels)*cifarImage {
+		if len(labels) == 0 || len(pix) != len(labels)*CIFAR10Image {
 			t.Fatalf("%d pixels for %d labels", len(pix), len(labels))
 		}
 		for i, l := range labels {

@@ -13,7 +13,7 @@ import (
 // idxImagesFile returns an IDX image file of count rows×cols images whose
 // pixel j of image i is (7*i + j) mod 256.
 func idxImagesFile(count, rows, cols int) []byte {
-	b := binary.BigEndian.AppendUint32(nil, idxImagesMagic)
+	b := binary.BigEndian.AppendUint32(nil, IDXImagesMagic)
 	b = binary.BigEndian.AppendUint32(b, uint32(count))
 	b = binary.BigEndian.AppendUint32(b, uint32(rows))
 	b = binary.BigEndian.AppendUint32(b, uint32(cols))
@@ -27,7 +27,7 @@ func idxImagesFile(count, rows, cols int) []byte {
 
 // idxLabelsFile returns an IDX label file holding labels.
 func idxLabelsFile(labels ...byte) []byte {
-	b := binary.BigEndian.AppendUint32(nil, idxLabelsMagic)
+	b := binary.BigEndian.AppendUint32(nil, IDXLabelsMagic)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(labels)))
 	return append(b, labels...)
 }

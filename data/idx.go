@@ -7,20 +7,6 @@ import (
 	"github.com/mariana-dl/mariana/tensor"
 )
 
-// IDX magic numbers: two zero bytes, the element type (0x08, unsigned
-// byte) and the number of dimensions.
-const (
-	idxImagesMagic = 0x00000803
-	idxLabelsMagic = 0x00000801
-)
-
-// maxImagePixels bounds rows×cols of one IDX image. It is far above any
-// real dataset and keeps count×rows×cols well inside an int64.
-const maxImagePixels = 1 << 24
-
-// mnistClasses is the number of digits.
-const mnistClasses = 10
-
 // idxImages is the contents of an IDX image file.
 type idxImages struct {
 	count, rows, cols int
@@ -47,7 +33,7 @@ func ReadMNIST(imagesPath, labelsPath string) (*ImageSet, error) {
 				len(labels), imagesPath, images.count),
 		}
 	}
-	return NewImageSet(tensor.Shape{1, images.rows, images.cols}, mnistClasses,
+	return NewImageSet(tensor.Shape{1, images.rows, images.cols}, MNISTClasses,
 		images.pix, labels)
 }
 
@@ -80,7 +66,7 @@ func decodeIDXImages(s *source) (*idxImages, error) {
 	if err := s.readHeader(h[:], 0, 4, "the IDX image header"); err != nil {
 		return nil, err
 	}
-	if err := checkIDXMagic(s, h[:4], idxImagesMagic); err != nil {
+	if err := checkIDXMagic(s, h[:4], IDXImagesMagic); err != nil {
 		return nil, err
 	}
 	if err := s.readHeader(h[:], 4, len(h), "the IDX image header"); err != nil {
@@ -94,8 +80,8 @@ func decodeIDXImages(s *source) (*idxImages, error) {
 		return nil, s.errorAt(ErrCorrupt, 4, nil, "the header declares no images")
 	}
 	// Each side is bounded before the product, which could overflow.
-	if rows == 0 || cols == 0 || rows > maxImagePixels || cols > maxImagePixels ||
-		rows*cols > maxImagePixels {
+	if rows == 0 || cols == 0 || rows > MaxIDXImagePixels || cols > MaxIDXImagePixels ||
+		rows*cols > MaxIDXImagePixels {
 		return nil, s.errorAt(ErrCorrupt, 8, nil,
 			"the header declares images of %d×%d pixels", rows, cols)
 	}
@@ -114,7 +100,7 @@ func decodeIDXLabels(s *source) ([]uint8, error) {
 	if err := s.readHeader(h[:], 0, 4, "the IDX label header"); err != nil {
 		return nil, err
 	}
-	if err := checkIDXMagic(s, h[:4], idxLabelsMagic); err != nil {
+	if err := checkIDXMagic(s, h[:4], IDXLabelsMagic); err != nil {
 		return nil, err
 	}
 	if err := s.readHeader(h[:], 4, len(h), "the IDX label header"); err != nil {
@@ -131,7 +117,7 @@ func decodeIDXLabels(s *source) ([]uint8, error) {
 	}
 
 	for i, l := range labels {
-		if l >= mnistClasses {
+		if l >= MNISTClasses {
 			return nil, s.errorAt(ErrCorrupt, int64(len(h)+i), nil,
 				"label %d of sample %d is not a digit", l, i)
 		}
@@ -139,31 +125,10 @@ func decodeIDXLabels(s *source) ([]uint8, error) {
 	return labels, nil
 }
 
-// checkIDXMagic compares the magic number at the start of s with want and
-// says what the file is instead when they differ.
+// checkIDXMagic compares the magic number at the start of s with want.
 func checkIDXMagic(s *source, b []byte, want uint32) error {
-	got := binary.BigEndian.Uint32(b)
-	if got == want {
-		return nil
+	if problem := IDXMagicProblem(b, want); problem != "" {
+		return s.errorAt(ErrCorrupt, 0, nil, "%s", problem)
 	}
-
-	what := "IDX images"
-	if want == idxLabelsMagic {
-		what = "IDX labels"
-	}
-	var is string
-	switch {
-	case got == idxImagesMagic:
-		is = "; this is an IDX image file"
-	case got == idxLabelsMagic:
-		is = "; this is an IDX label file"
-	case b[0] != 0 || b[1] != 0:
-		is = "; this is not an IDX file"
-	case b[2] != 0x08:
-		is = fmt.Sprintf("; IDX element type 0x%02x is not supported, only 0x08 (bytes)", b[2])
-	default:
-		is = fmt.Sprintf("; this IDX file has %d dimensions", b[3])
-	}
-	return s.errorAt(ErrCorrupt, 0, nil, "magic number 0x%08x, want 0x%08x (%s)%s",
-		got, want, what, is)
+	return nil
 }

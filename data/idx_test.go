@@ -71,13 +71,13 @@ func TestIDXImagesErrors(t *testing.T) {
 		{"float IDX", withHeader(0x00000d03, 1, 1, 1, 4), ErrCorrupt,
 			"IDX element type 0x0d is not supported"},
 		{"not IDX", append([]byte("GIF89a"), valid[6:]...), ErrCorrupt, "this is not an IDX file"},
-		{"no images", withHeader(idxImagesMagic, 0, 28, 28, 0), ErrCorrupt,
+		{"no images", withHeader(IDXImagesMagic, 0, 28, 28, 0), ErrCorrupt,
 			"data: f: at byte 4: the header declares no images"},
-		{"zero rows", withHeader(idxImagesMagic, 1, 0, 28, 0), ErrCorrupt,
+		{"zero rows", withHeader(IDXImagesMagic, 1, 0, 28, 0), ErrCorrupt,
 			"data: f: at byte 8: the header declares images of 0×28 pixels"},
-		{"huge images", withHeader(idxImagesMagic, 1, 1<<16, 1<<16, 0), ErrCorrupt,
+		{"huge images", withHeader(IDXImagesMagic, 1, 1<<16, 1<<16, 0), ErrCorrupt,
 			"images of 65536×65536 pixels"},
-		{"overflowing size", withHeader(idxImagesMagic, 1, 0xf0000000, 0xf0000000, 0),
+		{"overflowing size", withHeader(IDXImagesMagic, 1, 0xf0000000, 0xf0000000, 0),
 			ErrCorrupt, "images of 4026531840×4026531840 pixels"},
 		{"first image cut", valid[:20], ErrTruncated,
 			"data: f: truncated at byte 20: want 16+15 bytes for image 0 (the header declares 4)"},
@@ -131,7 +131,7 @@ func TestIDXGzipTruncatedNamesDecompressedOffset(t *testing.T) {
 // A header may declare terabytes; the reader must not believe it before the
 // bytes arrive, compressed or not.
 func TestIDXLyingHeaderAllocatesLittle(t *testing.T) {
-	b := binary.BigEndian.AppendUint32(nil, idxImagesMagic)
+	b := binary.BigEndian.AppendUint32(nil, IDXImagesMagic)
 	b = binary.BigEndian.AppendUint32(b, 0xffffffff)
 	b = binary.BigEndian.AppendUint32(b, 1<<12)
 	b = binary.BigEndian.AppendUint32(b, 1<<12)

@@ -21,7 +21,7 @@ func BenchmarkRead(b *testing.B) {
 	p := newPipeline(b, src, cifarQuickConfig(1))
 	raw := p.raws[0]
 	data.Permute(p.perm, 1, 0)
-	b.SetBytes(100 * cifarRecord)
+	b.SetBytes(100 * data.CIFAR10Record)
 	for i := 0; b.Loop(); i++ {
 		if err := p.fill(raw, data.Position{Batch: i % p.batches}); err != nil {
 			b.Fatal(err)
@@ -39,7 +39,7 @@ func BenchmarkPreprocess(b *testing.B) {
 	if err := p.fill(raw, data.Position{}); err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(100 * cifarImage * 4)
+	b.SetBytes(100 * data.CIFAR10Image * 4)
 	for b.Loop() {
 		p.preprocessRange(raw, out, 0, raw.n)
 	}
@@ -51,7 +51,7 @@ func BenchmarkNext(b *testing.B) {
 	src := openCIFAR(b, cifarFiles(b, 1, 5000)...)
 	p := newPipeline(b, src, cifarQuickConfig(1))
 	var x, y tensor.Tensor
-	b.SetBytes(100 * cifarImage * 4)
+	b.SetBytes(100 * data.CIFAR10Image * 4)
 	for b.Loop() {
 		if _, err := p.Next(&x, &y); err != nil {
 			b.Fatal(err)

@@ -9,23 +9,6 @@ import (
 	"github.com/mariana-dl/mariana/tensor"
 )
 
-// CIFAR-10's binary format: records of one label byte and a 3×32×32 image,
-// the red plane, then green, then blue, each row by row.
-const (
-	cifarImage   = 3 * 32 * 32
-	cifarRecord  = 1 + cifarImage
-	cifarClasses = 10
-)
-
-// The files of the binary version of CIFAR-10, as in [data.LoadCIFAR10].
-var (
-	cifarTrainFiles = []string{
-		"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
-		"data_batch_4.bin", "data_batch_5.bin",
-	}
-	cifarTestFile = "test_batch.bin"
-)
-
 // CIFAR10 is a [Source] over one or more CIFAR-10 binary batch files,
 // taken as one dataset in the order given. A read stage fetches each
 // 3073-byte record where it lies in its file. It is safe for concurrent
@@ -54,14 +37,14 @@ func OpenCIFAR10(paths []string, cacheDir string) (*CIFAR10, error) {
 		}
 		c.files = append(c.files, f)
 
-		count, rest := f.size/cifarRecord, f.size%cifarRecord
+		count, rest := f.size/data.CIFAR10Record, f.size%data.CIFAR10Record
 		switch {
 		case f.size == 0:
 			err = f.errorAt(data.ErrCorrupt, 0, "no records: want records of %d bytes",
-				cifarRecord)
+				data.CIFAR10Record)
 		case rest != 0:
 			err = f.errorAt(data.ErrTruncated, f.size, "want %d+%d bytes for record %d",
-				count*cifarRecord, cifarRecord, count)
+				count*data.CIFAR10Record, data.CIFAR10Record, count)
 		}
 		if err != nil {
 			c.Close()
@@ -76,15 +59,15 @@ func OpenCIFAR10(paths []string, cacheDir string) (*CIFAR10, error) {
 // cifar-10-batches-bin of the official archive): data_batch_1.bin to
 // data_batch_5.bin are the training set and test_batch.bin the test set.
 func OpenCIFAR10Dir(dir, cacheDir string) (train, test *CIFAR10, err error) {
-	paths := make([]string, len(cifarTrainFiles))
-	for i, name := range cifarTrainFiles {
+	paths := make([]string, len(data.CIFAR10TrainFiles()))
+	for i, name := range data.CIFAR10TrainFiles() {
 		paths[i] = filepath.Join(dir, name)
 	}
 	train, err = OpenCIFAR10(paths, cacheDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	test, err = OpenCIFAR10([]string{filepath.Join(dir, cifarTestFile)}, cacheDir)
+	test, err = OpenCIFAR10([]string{filepath.Join(dir, data.CIFAR10TestFile)}, cacheDir)
 	if err != nil {
 		train.Close()
 		return nil, nil, err
@@ -109,15 +92,15 @@ func (c *CIFAR10) Len() int { return c.starts[len(c.starts)-1] }
 func (c *CIFAR10) ImageShape() tensor.Shape { return c.shape }
 
 // Classes returns 10.
-func (c *CIFAR10) Classes() int { return cifarClasses }
+func (c *CIFAR10) Classes() int { return data.CIFAR10Classes }
 
 // RecordSize returns 3073: a label byte and the image.
-func (c *CIFAR10) RecordSize() int { return cifarRecord }
+func (c *CIFAR10) RecordSize() int { return data.CIFAR10Record }
 
 // ReadRecords reads the records of samples first to first+count-1, with
 // one positioned read per file they span.
 func (c *CIFAR10) ReadRecords(first, count int, dst []byte) error {
-	if first < 0 || count < 0 || first+count > c.Len() || len(dst) < count*cifarRecord {
+	if first < 0 || count < 0 || first+count > c.Len() || len(dst) < count*data.CIFAR10Record {
 		return configErrorf("CIFAR10: records %d+%d into %d bytes: outside %d records",
 			first, count, len(dst), c.Len())
 	}
@@ -125,12 +108,12 @@ func (c *CIFAR10) ReadRecords(first, count int, dst []byte) error {
 		k := c.file(first)
 		local := first - c.starts[k]
 		m := min(count, c.starts[k+1]-first)
-		err := c.files[k].readAt(dst[:m*cifarRecord], int64(local)*cifarRecord,
-			cifarRecord, local, "record")
+		err := c.files[k].readAt(dst[:m*data.CIFAR10Record], int64(local)*data.CIFAR10Record,
+			data.CIFAR10Record, local, "record")
 		if err != nil {
 			return err
 		}
-		dst = dst[m*cifarRecord:]
+		dst = dst[m*data.CIFAR10Record:]
 		first += m
 		count -= m
 	}
@@ -139,16 +122,16 @@ func (c *CIFAR10) ReadRecords(first, count int, dst []byte) error {
 
 // Decode returns the image and the label of a record.
 func (c *CIFAR10) Decode(index int, rec []byte) ([]byte, int, error) {
-	if len(rec) != cifarRecord {
+	if len(rec) != data.CIFAR10Record {
 		return nil, 0, configErrorf("CIFAR10: record of %d bytes, want %d", len(rec),
-			cifarRecord)
+			data.CIFAR10Record)
 	}
 	label := int(rec[0])
-	if label >= cifarClasses {
+	if label >= data.CIFAR10Classes {
 		k := c.file(index)
 		local := index - c.starts[k]
-		return nil, 0, c.files[k].errorAt(data.ErrCorrupt, int64(local)*cifarRecord,
-			"label %d of record %d is not below %d", label, local, cifarClasses)
+		return nil, 0, c.files[k].errorAt(data.ErrCorrupt, int64(local)*data.CIFAR10Record,
+			"label %d of record %d is not below %d", label, local, data.CIFAR10Classes)
 	}
 	return rec[1:], label, nil
 }

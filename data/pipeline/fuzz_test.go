@@ -32,14 +32,14 @@ func readAll(src Source) error {
 
 func FuzzOpenIDX(f *testing.F) {
 	images := func(count, rows, cols uint32, pix ...byte) []byte {
-		b := binary.BigEndian.AppendUint32(nil, idxImagesMagic)
+		b := binary.BigEndian.AppendUint32(nil, data.IDXImagesMagic)
 		b = binary.BigEndian.AppendUint32(b, count)
 		b = binary.BigEndian.AppendUint32(b, rows)
 		b = binary.BigEndian.AppendUint32(b, cols)
 		return append(b, pix...)
 	}
 	labels := func(l ...byte) []byte {
-		b := binary.BigEndian.AppendUint32(nil, idxLabelsMagic)
+		b := binary.BigEndian.AppendUint32(nil, data.IDXLabelsMagic)
 		b = binary.BigEndian.AppendUint32(b, uint32(len(l)))
 		return append(b, l...)
 	}
@@ -75,15 +75,15 @@ func FuzzOpenIDX(f *testing.F) {
 
 func FuzzOpenCIFAR10(f *testing.F) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	rec := make([]byte, 2*cifarRecord)
+	rec := make([]byte, 2*data.CIFAR10Record)
 	for i := range rec {
 		rec[i] = byte(rng.Uint32())
 	}
-	rec[0], rec[cifarRecord] = 3, 9
+	rec[0], rec[data.CIFAR10Record] = 3, 9
 	f.Add(rec)
-	f.Add(rec[:cifarRecord+5])
+	f.Add(rec[:data.CIFAR10Record+5])
 	bad := append([]byte(nil), rec...)
-	bad[cifarRecord] = 200
+	bad[data.CIFAR10Record] = 200
 	f.Add(bad)
 	f.Add([]byte{})
 
@@ -98,7 +98,7 @@ func FuzzOpenCIFAR10(f *testing.F) {
 			return
 		}
 		defer src.Close()
-		if src.Len()*cifarRecord != len(b) {
+		if src.Len()*data.CIFAR10Record != len(b) {
 			t.Fatalf("%d records in %d bytes", src.Len(), len(b))
 		}
 		err = readAll(src)

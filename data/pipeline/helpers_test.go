@@ -27,10 +27,10 @@ func cifarFiles(t testing.TB, seed uint64, counts ...int) []string {
 	var paths []string
 	index := 0
 	for k, count := range counts {
-		b := make([]byte, count*cifarRecord)
+		b := make([]byte, count*data.CIFAR10Record)
 		for i := range count {
-			rec := b[i*cifarRecord : (i+1)*cifarRecord]
-			rec[0] = byte(rng.IntN(cifarClasses))
+			rec := b[i*data.CIFAR10Record : (i+1)*data.CIFAR10Record]
+			rec[0] = byte(rng.IntN(data.CIFAR10Classes))
 			for j := 1; j < len(rec); j++ {
 				rec[j] = byte(rng.Uint32())
 			}

@@ -10,21 +10,11 @@ import (
 	"github.com/mariana-dl/mariana/tensor"
 )
 
-// IDX magic numbers: two zero bytes, the element type (0x08, unsigned
-// byte) and the number of dimensions.
+// Header sizes of IDX image and label files.
 const (
-	idxImagesMagic = 0x00000803
-	idxLabelsMagic = 0x00000801
-	idxImagesHead  = 16
-	idxLabelsHead  = 8
+	idxImagesHead = 16
+	idxLabelsHead = 8
 )
-
-// maxImagePixels bounds rows×cols of one IDX image, as the data package
-// does; it keeps count×rows×cols well inside an int64.
-const maxImagePixels = 1 << 24
-
-// mnistClasses is the number of digits.
-const mnistClasses = 10
 
 // MNIST file names, without the .gz that GoMNIST's copies carry.
 const (
@@ -130,7 +120,7 @@ func (s *IDX) readImagesHeader() (int, error) {
 	if err := f.readAt(h[:4], 0, 4, 0, "header"); err != nil {
 		return 0, err
 	}
-	if err := checkIDXMagic(f, h[:4], idxImagesMagic); err != nil {
+	if err := checkIDXMagic(f, h[:4], data.IDXImagesMagic); err != nil {
 		return 0, err
 	}
 	if f.size < idxImagesHead {
@@ -148,8 +138,8 @@ func (s *IDX) readImagesHeader() (int, error) {
 		return 0, f.errorAt(data.ErrCorrupt, 4, "the header declares no images")
 	}
 	// Each side is bounded before the product, which could overflow.
-	if rows == 0 || cols == 0 || rows > maxImagePixels || cols > maxImagePixels ||
-		rows*cols > maxImagePixels {
+	if rows == 0 || cols == 0 || rows > data.MaxIDXImagePixels || cols > data.MaxIDXImagePixels ||
+		rows*cols > data.MaxIDXImagePixels {
 		return 0, f.errorAt(data.ErrCorrupt, 8, "the header declares images of %d×%d pixels",
 			rows, cols)
 	}
@@ -180,7 +170,7 @@ func readIDXLabels(f *dataFile, count int, imagesPath string) ([]uint8, error) {
 			if err := f.readAt(h[:4], 0, 4, 0, "header"); err != nil {
 				return nil, err
 			}
-			if err := checkIDXMagic(f, h[:4], idxLabelsMagic); err != nil {
+			if err := checkIDXMagic(f, h[:4], data.IDXLabelsMagic); err != nil {
 				return nil, err
 			}
 		}
@@ -190,7 +180,7 @@ func readIDXLabels(f *dataFile, count int, imagesPath string) ([]uint8, error) {
 	if err := f.readAt(h[:], 0, idxLabelsHead, 0, "header"); err != nil {
 		return nil, err
 	}
-	if err := checkIDXMagic(f, h[:4], idxLabelsMagic); err != nil {
+	if err := checkIDXMagic(f, h[:4], data.IDXLabelsMagic); err != nil {
 		return nil, err
 	}
 
@@ -218,7 +208,7 @@ func readIDXLabels(f *dataFile, count int, imagesPath string) ([]uint8, error) {
 		return nil, err
 	}
 	for i, l := range labels {
-		if l >= mnistClasses {
+		if l >= data.MNISTClasses {
 			return nil, f.errorAt(data.ErrCorrupt, int64(idxLabelsHead+i),
 				"label %d of sample %d is not a digit", l, i)
 		}
@@ -228,29 +218,10 @@ func readIDXLabels(f *dataFile, count int, imagesPath string) ([]uint8, error) {
 
 // checkIDXMagic compares the magic number b with want.
 func checkIDXMagic(f *dataFile, b []byte, want uint32) error {
-	got := binary.BigEndian.Uint32(b)
-	if got == want {
-		return nil
+	if problem := data.IDXMagicProblem(b, want); problem != "" {
+		return f.errorAt(data.ErrCorrupt, 0, "%s", problem)
 	}
-	what := "IDX images"
-	if want == idxLabelsMagic {
-		what = "IDX labels"
-	}
-	var is string
-	switch {
-	case got == idxImagesMagic:
-		is = "; this is an IDX image file"
-	case got == idxLabelsMagic:
-		is = "; this is an IDX label file"
-	case b[0] != 0 || b[1] != 0:
-		is = "; this is not an IDX file"
-	case b[2] != 0x08:
-		is = fmt.Sprintf("; IDX element type 0x%02x is not supported, only 0x08 (bytes)", b[2])
-	default:
-		is = fmt.Sprintf("; this IDX file has %d dimensions", b[3])
-	}
-	return f.errorAt(data.ErrCorrupt, 0, "magic number 0x%08x, want 0x%08x (%s)%s",
-		got, want, what, is)
+	return nil
 }
 
 // Close closes the image file. Reading afterwards is an error wrapping
@@ -264,7 +235,7 @@ func (s *IDX) Len() int { return len(s.labels) }
 func (s *IDX) ImageShape() tensor.Shape { return s.shape }
 
 // Classes returns 10.
-func (s *IDX) Classes() int { return mnistClasses }
+func (s *IDX) Classes() int { return data.MNISTClasses }
 
 // RecordSize returns rows×cols: the records are the images; the labels
 // are already in memory.

@@ -191,7 +191,7 @@ func TestEvalMode(t *testing.T) {
 	b := take(t, p, 1)[0]
 	for i := range 40 {
 		pix := set.Pixels(i)
-		for j, v := range b.x.Data[i*cifarImage : (i+1)*cifarImage] {
+		for j, v := range b.x.Data[i*data.CIFAR10Image : (i+1)*data.CIFAR10Image] {
 			if v != float32(pix[j]) {
 				t.Fatalf("sample %d value %d = %v, want the image's %d", i, j, v, pix[j])
 			}
@@ -338,7 +338,7 @@ func TestCounters(t *testing.T) {
 	if want := 4 * 25 * int64(30*30*3+1) * 4; c.Train.Bytes != want {
 		t.Errorf("train bytes %d, want %d", c.Train.Bytes, want)
 	}
-	if c.Read.Bytes != c.Read.Batches*25*cifarRecord {
+	if c.Read.Bytes != c.Read.Batches*25*data.CIFAR10Record {
 		t.Errorf("read %d bytes in %d batches", c.Read.Bytes, c.Read.Batches)
 	}
 	if c.Read.Busy <= 0 || c.Preprocess.Busy <= 0 {
@@ -377,7 +377,7 @@ func TestConfigErrors(t *testing.T) {
 		{Config{BatchSize: 1, Mean: []float32{1, 2}}, "mean has 2 values for 3 channels"},
 		{Config{BatchSize: 1, Scale: []float32{float32(math.NaN())}}, "scale[0] is NaN"},
 		{Config{BatchSize: 1, MeanImage: make([]float32, 5)}, "mean image of 5 values"},
-		{Config{BatchSize: 1, Mean: []float32{1}, MeanImage: make([]float32, cifarImage)},
+		{Config{BatchSize: 1, Mean: []float32{1}, MeanImage: make([]float32, data.CIFAR10Image)},
 			"both mean and a mean image"},
 		{Config{BatchSize: 21, DropLast: true}, "20 samples make no full batch of 21"},
 	} {

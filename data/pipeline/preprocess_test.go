@@ -203,9 +203,9 @@ func TestSampleMatchesReference(t *testing.T) {
 func TestAugmentInPipeline(t *testing.T) {
 	const n = 400
 	rng := rand.New(rand.NewPCG(3, 4))
-	b := make([]byte, n*cifarRecord)
+	b := make([]byte, n*data.CIFAR10Record)
 	for i := range n {
-		rec := b[i*cifarRecord : (i+1)*cifarRecord]
+		rec := b[i*data.CIFAR10Record : (i+1)*data.CIFAR10Record]
 		rec[0] = byte(i % 10)
 		for y := range 32 {
 			for x := range 32 {
@@ -239,9 +239,9 @@ func TestAugmentInPipeline(t *testing.T) {
 			for i := range x.Batch() {
 				index := perm[k*cfg.BatchSize+i]
 				oy, ox, mirror := augment(cfg.Seed, epoch, index, 9, 9)
-				pix := b[int(index)*cifarRecord+1 : int(index+1)*cifarRecord]
+				pix := b[int(index)*data.CIFAR10Record+1 : int(index+1)*data.CIFAR10Record]
 				want := reference(p.geom, cfg, pix, oy, ox, mirror)
-				got := x.Data[i*cifarImage : (i+1)*cifarImage]
+				got := x.Data[i*data.CIFAR10Image : (i+1)*data.CIFAR10Image]
 				if !slices.Equal(got, want) {
 					t.Fatalf("epoch %d sample %d: not the crop at (%d, %d) mirror %v",
 						epoch, index, oy, ox, mirror)

@@ -33,11 +33,11 @@ func wantFileError(t *testing.T, err error, kind error, file string, offset int6
 
 func TestOpenCIFAR10Errors(t *testing.T) {
 	paths := cifarFiles(t, 20, 3, 4)
-	if err := os.Truncate(paths[1], 3*cifarRecord+100); err != nil {
+	if err := os.Truncate(paths[1], 3*data.CIFAR10Record+100); err != nil {
 		t.Fatal(err)
 	}
 	_, err := OpenCIFAR10(paths, "")
-	wantFileError(t, err, data.ErrTruncated, paths[1], 3*cifarRecord+100)
+	wantFileError(t, err, data.ErrTruncated, paths[1], 3*data.CIFAR10Record+100)
 
 	if err := os.Truncate(paths[1], 0); err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func TestTruncatedWhileReading(t *testing.T) {
 	p := newPipeline(t, src, Config{BatchSize: 10, Shuffle: true, Seed: 1, Threads: 2})
 	take(t, p, 1)
 
-	cut := int64(20*cifarRecord + 999)
+	cut := int64(20*data.CIFAR10Record + 999)
 	if err := os.Truncate(paths[1], cut); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestCorruptLabel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.WriteAt([]byte{12}, 5*cifarRecord); err != nil {
+	if _, err := f.WriteAt([]byte{12}, 5*data.CIFAR10Record); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -103,7 +103,7 @@ func TestCorruptLabel(t *testing.T) {
 		}
 	}
 	_, err = p.Next(&x, &y) // samples 12 to 15: record 2 to 5 of the second file
-	wantFileError(t, err, data.ErrCorrupt, paths[1], 5*cifarRecord)
+	wantFileError(t, err, data.ErrCorrupt, paths[1], 5*data.CIFAR10Record)
 	if !strings.Contains(err.Error(), "label 12 of record 5") {
 		t.Errorf("message %q does not name the label and the record", err)
 	}
@@ -111,7 +111,7 @@ func TestCorruptLabel(t *testing.T) {
 
 func TestReadRecordsRange(t *testing.T) {
 	src := openCIFAR(t, cifarFiles(t, 23, 5)...)
-	buf := make([]byte, 10*cifarRecord)
+	buf := make([]byte, 10*data.CIFAR10Record)
 	for _, r := range [][2]int{{-1, 1}, {4, 2}, {0, 6}, {3, -1}} {
 		if err := src.ReadRecords(r[0], r[1], buf); !errors.Is(err, ErrConfig) {
 			t.Errorf("records %d+%d of 5: %v, want ErrConfig", r[0], r[1], err)
@@ -214,11 +214,11 @@ func TestMNISTMatchesLoader(t *testing.T) {
 // file, both raw, and returns their paths.
 func idxFiles(t *testing.T, count, rows, cols int) (images, labels string) {
 	t.Helper()
-	b := binary.BigEndian.AppendUint32(nil, idxImagesMagic)
+	b := binary.BigEndian.AppendUint32(nil, data.IDXImagesMagic)
 	b = binary.BigEndian.AppendUint32(b, uint32(count))
 	b = binary.BigEndian.AppendUint32(b, uint32(rows))
 	b = binary.BigEndian.AppendUint32(b, uint32(cols))
-	l := binary.BigEndian.AppendUint32(nil, idxLabelsMagic)
+	l := binary.BigEndian.AppendUint32(nil, data.IDXLabelsMagic)
 	l = binary.BigEndian.AppendUint32(l, uint32(count))
 	for i := range count {
 		for j := range rows * cols {
@@ -410,7 +410,7 @@ func TestMeans(t *testing.T) {
 			t.Errorf("channel %d mean %v, Stats says %v", c, channels[c]/255, want[c])
 		}
 	}
-	for _, j := range []int{0, 77, cifarImage - 1} {
+	for _, j := range []int{0, 77, data.CIFAR10Image - 1} {
 		var sum float64
 		for i := range set.Len() {
 			sum += float64(set.Pixels(i)[j])
