@@ -61,10 +61,15 @@ type Conv2D struct {
 	flipped     []float32
 	partials    []float32
 
+	// masked is each worker's copy of one sample's output gradient with
+	// the ReLU mask applied, for BackwardReLU.
+	masked [][]float32
+
 	// The current call, read by the worker functions below, which are
 	// bound once in the constructor so that a call allocates nothing.
 	ctx            *Context
 	x, y, dy, dx   *tensor.Tensor
+	relu           bool
 	blocks         int
 	forwardWorker  func(worker, lo, hi int)
 	backwardWorker func(worker, lo, hi int)
@@ -245,11 +250,24 @@ func (l *Conv2D) grow(threads int) {
 
 // Forward implements [Layer].
 func (l *Conv2D) Forward(ctx *Context, in []*tensor.Tensor, out *tensor.Tensor) {
+	l.forward(ctx, in, out, false)
+}
+
+// ForwardReLU is Forward followed by a [ReLU] of the output, bit for bit,
+// applied to each sample while its output is still in cache. A network
+// runs it in place of a ReLU that is the convolution's only reader, then
+// calls BackwardReLU.
+func (l *Conv2D) ForwardReLU(ctx *Context, in []*tensor.Tensor, out *tensor.Tensor) {
+	l.forward(ctx, in, out, true)
+}
+
+// forward is Forward, with the ReLU when relu is set.
+func (l *Conv2D) forward(ctx *Context, in []*tensor.Tensor, out *tensor.Tensor, relu bool) {
 	threads := max(ctx.Threads, 1)
 	l.grow(threads)
-	l.ctx, l.x, l.y = ctx, in[0], out
+	l.ctx, l.x, l.y, l.relu = ctx, in[0], out, relu
 	ctx.For(in[0].Batch(), l.forwardWorker)
-	l.ctx, l.x, l.y = nil, nil, nil
+	l.ctx, l.x, l.y, l.relu = nil, nil, nil, false
 }
 
 // forwardRange computes samples [lo, hi) on worker w.
@@ -268,14 +286,28 @@ func (l *Conv2D) forwardRange(w, lo, hi int) {
 				blas.Matrix(l.k, l.ohw, col),
 				0, blas.Matrix(l.fGroup, l.ohw, y[g*outGroup:(g+1)*outGroup]))
 		}
-		if l.bias == nil {
-			continue
-		}
-		for f, b := range l.bias.Value.Data {
-			row := y[f*l.ohw : (f+1)*l.ohw]
-			for i := range row {
-				row[i] += b
+		switch {
+		case l.bias != nil && l.relu:
+			// One pass for both; the ReLU is reluForward's.
+			for f, b := range l.bias.Value.Data {
+				row := y[f*l.ohw : (f+1)*l.ohw]
+				for i, v := range row {
+					v += b
+					if v < 0 {
+						v = 0
+					}
+					row[i] = v
+				}
 			}
+		case l.bias != nil:
+			for f, b := range l.bias.Value.Data {
+				row := y[f*l.ohw : (f+1)*l.ohw]
+				for i := range row {
+					row[i] += b
+				}
+			}
+		case l.relu:
+			reluForward(y, y)
 		}
 	}
 }
@@ -321,6 +353,22 @@ func (l *Conv2D) blockLen() int {
 // filters (see Setup).
 func (l *Conv2D) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.Tensor,
 	dIn []*tensor.Tensor) {
+	l.backward(ctx, in, out, dOut, dIn, false)
+}
+
+// BackwardReLU is Backward after ForwardReLU: dOut is the gradient of the
+// ReLU's output, out the ReLU's output. Each sample's dOut is masked where
+// out is not positive, as [ReLU]'s Backward does, into a copy of the
+// worker's own just before the products that read it; dOut is left as it
+// is.
+func (l *Conv2D) BackwardReLU(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.Tensor,
+	dIn []*tensor.Tensor) {
+	l.backward(ctx, in, out, dOut, dIn, true)
+}
+
+// backward is Backward, behind a ReLU when relu is set.
+func (l *Conv2D) backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.Tensor,
+	dIn []*tensor.Tensor, relu bool) {
 	threads := max(ctx.Threads, 1)
 	n := in[0].Batch()
 	l.grow(threads)
@@ -330,6 +378,9 @@ func (l *Conv2D) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.T
 	}
 	if dx != nil {
 		l.growInputGrad(threads)
+	}
+	for relu && len(l.masked) < threads {
+		l.masked = append(l.masked, make([]float32, l.cfg.Filters*l.ohw))
 	}
 
 	l.blocks = min(n, gradBlocks)
@@ -344,10 +395,10 @@ func (l *Conv2D) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.T
 		return
 	}
 
-	l.ctx, l.x, l.dy, l.dx = ctx, in[0], dOut, dx
+	l.ctx, l.x, l.y, l.dy, l.dx, l.relu = ctx, in[0], out, dOut, dx, relu
 	ctx.For(l.blocks, l.backwardWorker)
 	ctx.For(l.cfg.Filters, l.reduceWorker)
-	l.ctx, l.x, l.dy, l.dx = nil, nil, nil, nil
+	l.ctx, l.x, l.y, l.dy, l.dx, l.relu = nil, nil, nil, nil, nil, false
 }
 
 // growInputGrad sizes the scratch of the input gradient for the given
@@ -407,6 +458,11 @@ func (l *Conv2D) backwardBlocks(w, lo, hi int) {
 		for s := first; s < last; s++ {
 			x := l.x.Data[s*groups*l.inGroup : (s+1)*groups*l.inGroup]
 			dy := l.dy.Data[s*groups*outGroup : (s+1)*groups*outGroup]
+			if l.relu {
+				y := l.y.Data[s*groups*outGroup : (s+1)*groups*outGroup]
+				reluBackward(y, dy, l.masked[w])
+				dy = l.masked[w][:len(dy)]
+			}
 			var beta float32 = 1
 			if s == first {
 				beta = 0

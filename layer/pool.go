@@ -1,6 +1,8 @@
 package layer
 
 import (
+	"math"
+
 	"github.com/mariana-dl/mariana/tensor"
 )
 
@@ -21,7 +23,9 @@ import (
 // KernelH) and the matching columns. Max pooling takes the largest input
 // element the window covers (padding never wins) and remembers where it was
 // for Backward, which routes the gradient there; ties go to the first in
-// row-major order. A NaN in the window makes the output NaN.
+// row-major order, and +0 counts as larger than -0 (as Go's max has it).
+// A NaN in the window, whatever its sign bit, makes the output NaN and
+// takes the gradient.
 //
 // Average pooling sums the input elements the window covers and divides by
 // the size of the window clipped to the padded input, rows
@@ -41,6 +45,10 @@ type Pool struct {
 	// argmax holds, for every output element of the last max-pooling
 	// Forward, the index of the input element it took within its plane.
 	argmax []int32
+
+	// keys and cols are max pooling's scratch, one plane of keys and one
+	// row of column maxima per worker.
+	keys, cols []int64
 
 	// The current call, read by the worker functions, which are bound
 	// once in the constructor so that a call allocates nothing.
@@ -164,6 +172,17 @@ func (l *Pool) Forward(ctx *Context, in []*tensor.Tensor, out *tensor.Tensor) {
 			l.argmax = make([]int32, need)
 		}
 		l.argmax = l.argmax[:need]
+
+		workers := max(ctx.Threads, 1)
+		if ctx.Pool != nil {
+			workers = max(workers, ctx.Pool.Threads())
+		}
+		if len(l.cols) < workers*l.geom.Width {
+			l.cols = make([]int64, workers*l.geom.Width)
+		}
+		if len(l.keys) < workers*l.geom.Width*l.geom.Height {
+			l.keys = make([]int64, workers*l.geom.Width*l.geom.Height)
+		}
 	}
 	l.x, l.y = in[0], out
 	ctx.For(planes, l.forwardWorker)
@@ -200,14 +219,15 @@ func (g *windowGeom) windowCols(j int) (lo, hi, count int) {
 }
 
 // forwardPlanes pools planes [lo, hi), each one channel of one sample.
-func (l *Pool) forwardPlanes(_, lo, hi int) {
+func (l *Pool) forwardPlanes(worker, lo, hi int) {
 	g := &l.geom
 	plane, outPlane := g.Height*g.Width, g.OutH*g.OutW
 	for p := lo; p < hi; p++ {
 		x := l.x.Data[p*plane : (p+1)*plane]
 		y := l.y.Data[p*outPlane : (p+1)*outPlane]
 		if l.cfg.Method == PoolMax {
-			maxPlane(g, x, y, l.argmax[p*outPlane:(p+1)*outPlane])
+			maxPlane(g, x, y, l.argmax[p*outPlane:(p+1)*outPlane],
+				l.keys[worker*plane:(worker+1)*plane], l.cols[worker*g.Width:(worker+1)*g.Width])
 		} else {
 			averagePlane(g, x, y)
 		}
@@ -215,37 +235,56 @@ func (l *Pool) forwardPlanes(_, lo, hi int) {
 }
 
 // maxPlane max-pools one plane x into y, recording in arg where each
-// maximum came from: the first element in row-major order that equals it.
+// maximum came from: the first in row-major order of the window's largest
+// elements, in the order the Pool doc gives (+0 above -0, NaN above all).
+// keys is scratch for one int64 per element of the plane and col for one
+// per column.
 //
-// The maximum is taken first, without branches, and its position found
-// after: with the data-dependent branch of a running argmax, mispredictions
-// cost more than the comparisons on random-looking activations. Windows
-// wholly inside the input go through unrolled loops for the 2×2 and 3×3
-// kernels of LeNet and cifar10-quick.
-func maxPlane(g *windowGeom, x, y []float32, arg []int32) {
+// Each element becomes a 64-bit key, maxKey, whose order is the order of
+// (value, earliest position): the maximum of keys then gives the maximum
+// and, among equal values, the first in row-major order, with integer
+// compare-and-move instructions only. Go's float max spends a long
+// instruction sequence on NaN and signed zeros, and a running argmax
+// mispredicts its branch on random-looking activations.
+//
+// The max is separable: first over the window's rows for every column
+// (col), then over the window's columns of col. Overlapping windows, as in
+// cifar10-quick's 3×3 stride-2 pools, so share the keys and the column
+// maxima. Windows clipped by the padding take the same path over fewer
+// rows or columns.
+func maxPlane(g *windowGeom, x, y []float32, arg []int32, keys, col []int64) {
 	w, outW := g.Width, g.OutW
+	keys, col = keys[:len(x)], col[:w]
+	planeKeys(x, keys)
+
 	jLo, jHi := interior(g.KernelW, g.StrideW, g.PadW, g.Width, g.OutW)
-	fast := g.KernelH == g.KernelW && (g.KernelH == 2 || g.KernelH == 3)
 	for i := 0; i < g.OutH; i++ {
 		r0, r1, _ := g.windowRows(i)
+		columnMax(keys[r0*w:r1*w], col)
+
 		yr := y[i*outW : (i+1)*outW]
 		ar := arg[i*outW : (i+1)*outW]
-		lo, hi := 0, 0
-		if fast && r1-r0 == g.KernelH && jLo < jHi {
-			lo, hi = jLo, jHi
-			first := r0*w + jLo*g.StrideW - g.PadW
-			if g.KernelH == 2 {
-				maxRow2x2(x, yr[lo:hi], ar[lo:hi], first, w, g.StrideW)
-			} else {
-				maxRow3x3(x, yr[lo:hi], ar[lo:hi], first, w, g.StrideW)
-			}
+		lo, hi := jLo, jHi
+		switch {
+		case lo >= hi:
+			lo, hi = 0, 0
+		case g.KernelW == 3:
+			rowMax3(col, yr[lo:hi], ar[lo:hi], lo*g.StrideW-g.PadW, g.StrideW)
+		case g.KernelW == 2:
+			rowMax2(col, yr[lo:hi], ar[lo:hi], lo*g.StrideW-g.PadW, g.StrideW)
+		default:
+			lo, hi = 0, 0
 		}
 		for j := range outW {
 			if j >= lo && j < hi {
 				continue
 			}
 			c0, c1, _ := g.windowCols(j)
-			yr[j], ar[j] = maxWindow(x, w, r0, r1, c0, c1)
+			k := col[c0]
+			for _, v := range col[c0+1 : c1] {
+				k = keyMax(k, v)
+			}
+			yr[j], ar[j] = keyValue(k), keyPos(k)
 		}
 	}
 }
@@ -261,89 +300,117 @@ func interior(kernel, stride, pad, size, out int) (lo, hi int) {
 	return lo, max(hi, lo)
 }
 
-// maxWindow returns the maximum of rows [r0, r1) and columns [c0, c1) of
-// the plane x of width w, and the index of its first occurrence.
-func maxWindow(x []float32, w, r0, r1, c0, c1 int) (float32, int32) {
-	m := x[r0*w+c0]
-	for r := r0; r < r1; r++ {
-		for _, v := range x[r*w+c0 : r*w+c1] {
-			m = max(m, v)
-		}
-	}
+// maxKey returns the key of the element v at index pos of its plane: the
+// high half orders floats as integers, with +0 above -0 as Go's max has
+// it and any NaN, whatever its sign bit, above +Inf so that it wins and
+// propagates; the low half is ^pos, so that of equal values the earliest
+// is the largest.
+func maxKey(v float32, pos int) int64 {
+	b := int32(math.Float32bits(v))
+	mag := b & 0x7fffffff
 
-	// Scanning backwards, the last match kept is the first in order.
-	at := r0*w + c0
-	for r := r1 - 1; r >= r0; r-- {
-		row := x[r*w+c0 : r*w+c1]
-		for c := len(row) - 1; c >= 0; c-- {
-			if row[c] == m {
-				at = r*w + c0 + c
-			}
-		}
-	}
-	return m, int32(at)
+	// Negative numbers flip their magnitude bits; NaN keeps its magnitude,
+	// above the bits of +Inf.
+	k := b ^ int32(uint32(b>>31)>>1)
+	nan := (0x7f800000 - mag) >> 31
+	k = k&^nan | mag&nan
+	return int64(k)<<32 | int64(^uint32(pos))
 }
 
-// maxRow2x2 max-pools len(y) 2×2 windows of the plane x of width w, the
-// first with its top-left element at x[i], the next ones step further
-// along the row.
-func maxRow2x2(x, y []float32, arg []int32, i, w, step int) {
-	arg = arg[:len(y)]
-	for j := range y {
-		v := x[i : i+w+2]
-		v0, v1, v2, v3 := v[0], v[1], v[w], v[w+1]
-		m := max(max(v0, v1), max(v2, v3))
-		at := i + w + 1
-		if v2 == m {
-			at = i + w
-		}
-		if v1 == m {
-			at = i + 1
-		}
-		if v0 == m {
-			at = i
-		}
-		y[j], arg[j] = m, int32(at)
-		i += step
+// keyMax returns the larger of two keys. Written as a conditional
+// assignment it compiles to a CMOV; the builtin max compiles to a branch,
+// which random activations mispredict half the time.
+func keyMax(a, b int64) int64 {
+	if b > a {
+		a = b
+	}
+	return a
+}
+
+// keyValue returns the float a key of maxKey was made from. The flip of
+// the magnitude undoes itself; a NaN comes back as a positive NaN.
+func keyValue(k int64) float32 {
+	b := int32(k >> 32)
+	return math.Float32frombits(uint32(b ^ int32(uint32(b>>31)>>1)))
+}
+
+// keyPos returns the position a key of maxKey was made with.
+func keyPos(k int64) int32 { return int32(^uint32(k)) }
+
+// planeKeys sets keys[i] to maxKey(x[i], i). It is a leaf of its own so
+// that its loop keeps every value in a register.
+//
+// The common case is cheaper than maxKey: without NaN, a float's key is
+// its bits with the magnitude flipped when negative (-0 then falls just
+// below +0, which beats it, as Go's max says). Whether the plane holds a
+// NaN is gathered on the way, and only then are the keys made again the
+// careful way.
+//
+//go:noinline
+func planeKeys(x []float32, keys []int64) {
+	keys = keys[:len(x)]
+	var nan uint32
+	low := ^uint32(0)
+	for i, v := range x {
+		b := int32(math.Float32bits(v))
+		k := b ^ int32(uint32(b>>31)>>1)
+
+		// A magnitude above that of +Inf carries into bit 31.
+		nan |= uint32(b&0x7fffffff) + 0x007fffff
+		keys[i] = int64(k)<<32 | int64(low)
+		low--
+	}
+	if nan&0x80000000 == 0 {
+		return
+	}
+	for i, v := range x {
+		keys[i] = maxKey(v, i)
 	}
 }
 
-// maxRow3x3 is maxRow2x2 for 3×3 windows.
-func maxRow3x3(x, y []float32, arg []int32, i, w, step int) {
+// columnMax sets col[c] to the largest key of column c of the rows of keys,
+// each len(col) wide.
+//
+//go:noinline
+func columnMax(keys, col []int64) {
+	w := len(col)
+	copy(col, keys[:w])
+	for r := w; r < len(keys); r += w {
+		row := keys[r : r+w]
+		for c, k := range row[:len(col)] {
+			col[c] = keyMax(col[c], k)
+		}
+	}
+}
+
+// rowMax3 max-pools len(y) windows three columns wide from the column
+// maxima col, the first window starting at column c, the next ones step
+// further. Like planeKeys and columnMax it is kept out of maxPlane, whose
+// many live values would otherwise push its loop's onto the stack. The
+// value comes back from the key rather than from the plane: a load whose
+// address waits on the comparisons stalled the loop.
+//
+//go:noinline
+func rowMax3(col []int64, y []float32, arg []int32, c, step int) {
 	arg = arg[:len(y)]
 	for j := range y {
-		v := x[i : i+2*w+3]
-		v0, v1, v2 := v[0], v[1], v[2]
-		v3, v4, v5 := v[w], v[w+1], v[w+2]
-		v6, v7, v8 := v[2*w], v[2*w+1], v[2*w+2]
-		m := max(max(max(v0, v1), max(v2, v3)), max(max(v4, v5), max(v6, max(v7, v8))))
-		at := i + 2*w + 2
-		if v7 == m {
-			at = i + 2*w + 1
-		}
-		if v6 == m {
-			at = i + 2*w
-		}
-		if v5 == m {
-			at = i + w + 2
-		}
-		if v4 == m {
-			at = i + w + 1
-		}
-		if v3 == m {
-			at = i + w
-		}
-		if v2 == m {
-			at = i + 2
-		}
-		if v1 == m {
-			at = i + 1
-		}
-		if v0 == m {
-			at = i
-		}
-		y[j], arg[j] = m, int32(at)
-		i += step
+		v := col[c : c+3]
+		k := keyMax(keyMax(v[0], v[1]), v[2])
+		y[j], arg[j] = keyValue(k), keyPos(k)
+		c += step
+	}
+}
+
+// rowMax2 is rowMax3 for windows two columns wide.
+//
+//go:noinline
+func rowMax2(col []int64, y []float32, arg []int32, c, step int) {
+	arg = arg[:len(y)]
+	for j := range y {
+		v := col[c : c+2]
+		k := keyMax(v[0], v[1])
+		y[j], arg[j] = keyValue(k), keyPos(k)
+		c += step
 	}
 }
 

@@ -37,6 +37,14 @@ func FromSpec(s *spec.Spec) (*Graph, error) {
 	return g, nil
 }
 
+// NewLayer constructs the layer a spec entry describes, named ls.Name and
+// not yet set up. The model-parallel framework uses it to build the parts
+// of a network cut into partitions: it renames and reshapes the entry, then
+// builds each part.
+func NewLayer(ls spec.LayerSpec) (layer.Layer, error) {
+	return newLayer(ls)
+}
+
 // newLayer constructs the layer a spec entry describes.
 func newLayer(ls spec.LayerSpec) (layer.Layer, error) {
 	switch ls.Type {

@@ -40,6 +40,12 @@ type Net struct {
 	// so node i's Backward must run.
 	needGrad []bool
 
+	// fused[i] is set on a convolution whose only reader is a ReLU: the
+	// convolution applies the ReLU itself (see fuseReLUs), and skip[j] is
+	// set on that ReLU, whose output and output gradient are the
+	// convolution's.
+	fused, skip []bool
+
 	inBuf [][]*tensor.Tensor
 	x, y  *tensor.Tensor
 }
@@ -47,6 +53,12 @@ type Net struct {
 // NewNet prepares the execution of g. The graph's layers are shared, not
 // copied: a Net per replica needs a Graph per replica.
 func NewNet(g *Graph) *Net {
+	return newNet(g, true)
+}
+
+// newNet is NewNet, fusing ReLUs into the layers they read only when fuse
+// is set; the tests compare the two.
+func newNet(g *Graph, fuse bool) *Net {
 	nodes := g.Nodes()
 	n := &Net{
 		g:        g,
@@ -56,6 +68,8 @@ func NewNet(g *Graph) *Net {
 		dIn:      make([][]*tensor.Tensor, len(nodes)),
 		sums:     make([][]*tensor.Tensor, len(nodes)),
 		needGrad: make([]bool, len(nodes)),
+		fused:    make([]bool, len(nodes)),
+		skip:     make([]bool, len(nodes)),
 		inBuf:    make([][]*tensor.Tensor, len(nodes)),
 	}
 
@@ -80,6 +94,9 @@ func NewNet(g *Graph) *Net {
 		}
 		n.inBuf[i] = make([]*tensor.Tensor, len(node.Inputs))
 	}
+	if fuse {
+		n.fuseReLUs(readers)
+	}
 
 	for i := range nodes {
 		n.dIn[i] = make([]*tensor.Tensor, len(n.src[i]))
@@ -99,6 +116,37 @@ func NewNet(g *Graph) *Net {
 	return n
 }
 
+// reluFuser is a layer that can apply a ReLU to its own output.
+type reluFuser interface {
+	ForwardReLU(ctx *layer.Context, in []*tensor.Tensor, out *tensor.Tensor)
+	BackwardReLU(ctx *layer.Context, in []*tensor.Tensor, out, dOut *tensor.Tensor,
+		dIn []*tensor.Tensor)
+}
+
+// fuseReLUs finds every ReLU that is the only reader of a layer able to
+// apply it itself (a convolution), and lets that layer do so: the ReLU then
+// costs no pass of its own over memory, forward or backward. The ReLU stays
+// in the graph, with its name, shape and index, but the net skips it and
+// gives it the producer's buffers, out and dOut, which now hold the ReLU's
+// output and its gradient. readers[i] counts the nodes reading node i.
+func (n *Net) fuseReLUs(readers []int) {
+	nodes := n.g.Nodes()
+	for r, node := range nodes {
+		if _, ok := node.Layer.(*layer.ReLU); !ok || len(n.src[r]) != 1 {
+			continue
+		}
+		s := n.src[r][0]
+		if s < 0 || readers[s] != 1 || n.fused[s] {
+			continue
+		}
+		if _, ok := nodes[s].Layer.(reluFuser); !ok {
+			continue
+		}
+		n.fused[s], n.skip[r] = true, true
+		n.out[r], n.dOut[s] = n.out[s], n.dOut[r]
+	}
+}
+
 // Graph returns the graph the net executes.
 func (n *Net) Graph() *Graph { return n.g }
 
@@ -115,7 +163,13 @@ func (n *Net) Forward(ctx *layer.Context, x, labels *tensor.Tensor) float64 {
 	for i, node := range nodes {
 		in := n.inputs(i)
 		n.out[i].Resize(n.g.Shape(i), batch)
-		node.Layer.Forward(ctx, in, n.out[i])
+		switch {
+		case n.skip[i]:
+		case n.fused[i]:
+			node.Layer.(reluFuser).ForwardReLU(ctx, in, n.out[i])
+		default:
+			node.Layer.Forward(ctx, in, n.out[i])
+		}
 	}
 
 	var sum float64
@@ -130,6 +184,16 @@ func (n *Net) Forward(ctx *layer.Context, x, labels *tensor.Tensor) float64 {
 // weight of each sample's loss: 1/N for the mean over a mini-batch of N
 // samples, where N counts the samples of every replica of the step.
 func (n *Net) Backward(ctx *layer.Context, scale float32) {
+	n.BackwardNotify(ctx, scale, nil)
+}
+
+// BackwardNotify is [Net.Backward], calling done(i) on the calling
+// goroutine right after node i's backward pass. The gradients of node i's
+// parameters are final then (no other node writes them), so a data-parallel
+// trainer can start exchanging them while the nodes below still compute.
+// Nodes whose backward pass is skipped (nothing learnable at or upstream of
+// them) are not reported. A nil done makes it Backward.
+func (n *Net) BackwardNotify(ctx *layer.Context, scale float32, done func(node int)) {
 	nodes := n.g.Nodes()
 	batch := n.x.Batch()
 
@@ -149,7 +213,17 @@ func (n *Net) Backward(ctx *layer.Context, scale float32) {
 				d.Resize(n.g.Shape(n.src[i][j]), batch)
 			}
 		}
-		nodes[i].Layer.Backward(ctx, n.inBuf[i], n.out[i], n.dOut[i], n.dIn[i])
+		switch {
+		case n.skip[i]:
+		case n.fused[i]:
+			nodes[i].Layer.(reluFuser).BackwardReLU(ctx, n.inBuf[i], n.out[i], n.dOut[i],
+				n.dIn[i])
+		default:
+			nodes[i].Layer.Backward(ctx, n.inBuf[i], n.out[i], n.dOut[i], n.dIn[i])
+		}
+		if done != nil {
+			done(i)
+		}
 	}
 }
 
@@ -190,7 +264,8 @@ func (n *Net) Logits() *tensor.Tensor {
 	return n.out[n.src[n.g.Loss()][0]]
 }
 
-// Output returns node i's output from the last Forward.
+// Output returns node i's output from the last Forward. A convolution
+// whose only reader is a ReLU shares that ReLU's output (see fuseReLUs).
 func (n *Net) Output(i int) *tensor.Tensor { return n.out[i] }
 
 // Correct returns how many samples of the last Forward the logits classify
@@ -219,6 +294,11 @@ func (n *Net) Correct() int {
 func (n *Net) ActivationBytes() int64 {
 	var b int64
 	for i := range n.out {
+		// TODO: a fused ReLU shares its convolution's buffers (see
+		// fuseReLUs) but is counted as if it had its own, because the
+		// model-parallel framework, which does not fuse, checks its own
+		// accounting against this figure; count them once when it fuses
+		// too.
 		b += int64(cap(n.out[i].Data)+cap(n.dOut[i].Data)) * 4
 		for _, s := range n.sums[i] {
 			b += int64(cap(s.Data)) * 4
