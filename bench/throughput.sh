@@ -26,6 +26,16 @@ py=/usr/bin/python3
 bash scripts/deps.sh
 go build -o bin/mariana ./cmd/mariana
 
+# Debian's OpenBLAS 0.3.21 falls back to its slowest kernels on CPUs newer
+# than it knows; Mariana corrects that in-process (blas/openblas), so
+# PyTorch, whose fully connected layers call the same library, gets the same
+# kernels through OPENBLAS_CORETYPE to be measured at its best.
+core=${OPENBLAS_CORETYPE:-$(go test -count=1 -run '^TestConfigure$' -v ./blas/openblas |
+  sed -n 's/.*OpenBLAS core: //p')}
+echo "OpenBLAS kernels: ${core:-default}" >&2
+torch_env=()
+[ -n "$core" ] && torch_env=(OPENBLAS_CORETYPE="$core")
+
 spec_of() {
   case $1 in
     mlp) echo mnist-mlp ;;
@@ -43,9 +53,9 @@ for m in $models; do
   [ -n "$size" ] && sizeflag=(--epoch-size "$size")
 
   ours=$(bin/mariana bench "$(spec_of "$m")" --epochs "$epochs" "${sizeflag[@]}" | median)
-  t1=$("$py" "$ref" --model "$m" --threads 1 --no-blas-limit --epochs "$epochs" \
+  t1=$(env "${torch_env[@]}" "$py" "$ref" --model "$m" --threads 1 --no-blas-limit --epochs "$epochs" \
     "${sizeflag[@]}" | median)
-  t2=$(OMP_WAIT_POLICY=PASSIVE "$py" "$ref" --model "$m" --threads 2 --epochs "$epochs" \
+  t2=$(env "${torch_env[@]}" OMP_WAIT_POLICY=PASSIVE "$py" "$ref" --model "$m" --threads 2 --epochs "$epochs" \
     "${sizeflag[@]}" | median)
   best=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print (a > b) ? a : b }')
   ratio=$(awk -v a="$ours" -v b="$best" 'BEGIN { printf "%.2f", a / b }')

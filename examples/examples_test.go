@@ -16,7 +16,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	want := []string{"cifar10-quick", "mnist-lenet", "mnist-mlp", "speech-dnn"}
+	want := []string{"alexnet-small", "cifar10-quick", "mnist-lenet", "mnist-mlp", "speech-dnn"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}
@@ -84,6 +84,35 @@ func TestExamples(t *testing.T) {
 		solver optim.Config
 		check  func(t *testing.T, s *spec.Spec)
 	}{
+		{
+			name: "alexnet-small",
+			arch: "conv:11x11x96/p0 relu lrn max:3/2 conv:5x5x256/p2 relu lrn max:3/2 " +
+				"conv:3x3x384/p1 relu conv:3x3x384/p1 relu conv:3x3x256/p1 relu max:3/2 " +
+				"fc:4096 relu dropout fc:4096 relu dropout fc:100 softmax_loss",
+			input:  "3x96x96",
+			batch:  64,
+			format: spec.Random,
+			solver: optim.Config{Method: optim.SGD, BaseLR: 0.01, Momentum: 0.9,
+				WeightDecay: 5e-4, Policy: optim.PolicyStep, Gamma: 0.1, StepSize: 1000},
+			check: func(t *testing.T, s *spec.Spec) {
+				// The columns of the 2012 network: groups 2 in conv2, conv4
+				// and conv5, cut into two columns on two workers.
+				var groups []int
+				for _, l := range s.Model.Layers {
+					if c, ok := l.Config.(layer.Conv2DConfig); ok {
+						groups = append(groups, c.Groups)
+					}
+				}
+				if want := []int{1, 2, 1, 2, 2}; !slices.Equal(groups, want) {
+					t.Errorf("conv groups %v, want %v", groups, want)
+				}
+				want := spec.Parallel{Devices: 1, Exchange: spec.ExchangeAuto, Groups: 1,
+					Workers: 2, Split: spec.SplitColumns}
+				if s.Parallel != want || s.Data.Random.Classes != 100 {
+					t.Errorf("parallel %+v, classes %d", s.Parallel, s.Data.Random.Classes)
+				}
+			},
+		},
 		{
 			name:   "mnist-mlp",
 			arch:   "fc:1024 relu fc:1024 relu fc:10 softmax_loss",

@@ -60,14 +60,19 @@ func chainReduceScatter(c *collective, buf []float32, parts []Range) {
 	// Leftward stream on side. The right partial of our own partition
 	// arrives in scratch, because main is adding the left partial to the
 	// partition at the same time; it is added after both streams, so the
-	// sum's order is fixed.
+	// sum's order is fixed. The first member has no left partial: main
+	// leaves its partition alone, and the right partial is added in
+	// place, in the same order, without the copy through scratch.
 	for k := 0; k < p; k++ {
 		if !last {
 			c.prog.side = append(c.prog.side, recvAdd(right, chunk(buf, parts, k)))
 		}
 		c.prog.side = append(c.prog.side, send(left, chunk(buf, parts, k)))
 	}
-	if !last {
+	switch {
+	case first && !last:
+		c.prog.side = append(c.prog.side, recvAdd(right, own))
+	case !last:
 		scratch := c.scratchFor(len(own))
 		c.prog.side = append(c.prog.side, recv(right, scratch))
 		c.prog.after = append(c.prog.after, addTo(own, scratch))

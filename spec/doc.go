@@ -62,6 +62,14 @@
 //	                                  #   default runs/NAME
 //	  keep_checkpoints: 3 # newest kept; 0 keeps all; default 3
 //	  threads: 0          # CPU threads; 0 uses all cores; default 0
+//	parallel:             # optional; default one device
+//	  devices: 1          # data-parallel replicas, 1 to 1024; default 1
+//	  exchange: auto      # auto | chain | ring | tree | central; how replicas
+//	                      #   (or same-partition workers of different groups)
+//	                      #   sum gradients; default auto
+//	  groups: 1           # worker groups, 1 to 1024; default 1
+//	  workers: 1          # workers per group = partitions; default 1
+//	  split: none         # none | columns | explicit; required when workers > 1
 //
 // # Layers
 //
@@ -87,6 +95,7 @@
 // also take lr_mult (1), bias_lr_mult (1), decay_mult (1) and
 // bias_decay_mult (0), which scale the solver's learning rate and weight
 // decay for the weights and the bias; bias: false refuses the bias_ keys.
+// Every layer may take partition (see Parallel placement).
 //
 // A fill is a word or a mapping: constant {value (0)}, gaussian {mean (0),
 // std (required)}, uniform {min, max (both required)}, xavier (uniform
@@ -104,11 +113,26 @@
 //	exp        lr * gamma^step                     gamma
 //	inv        lr * (1 + gamma*step)^(-power)      gamma, power
 //
-// # What comes next
+// # Parallel placement
 //
-// A future parallel section will place the job on devices: replicas,
-// worker groups, partitions, exchange. The key is reserved; a spec that
-// uses it is refused until then ([ErrUnsupported]), like any unknown key.
+// The parallel section serves two frameworks, and a spec uses one: devices
+// above 1 asks for data-parallel replicas of the whole network; groups and
+// workers ask for worker groups, each holding the network cut into workers
+// partitions (model parallelism), the groups being replicas of each other.
+// devices above 1 and groups or workers above 1 exclude each other. Every
+// replica (device or group) takes an equal share of train.batch, which
+// must divide evenly.
+//
+// split says how a group's network is cut. columns cuts every conv and fc
+// layer by output channels into workers columns, as in the two-column
+// network of Krizhevsky et al. (2012); explicit puts each layer whole on
+// the partition its partition key names, a layer without one going where
+// the layer above it goes. A layer's partition key, from 0 to workers-1,
+// is refused with split none; with columns it keeps that layer whole on
+// that partition (for example a final fc whose outputs do not divide by
+// the workers). With explicit, every partition must hold a layer.
+//
+//	parallel: {groups: 2, workers: 2, split: columns}
 //
 // YAML anchors and aliases may repeat a part of a spec; merge keys (<<) are
 // refused.

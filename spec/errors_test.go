@@ -479,14 +479,7 @@ func TestParseErrors(t *testing.T) {
 			kinds: []error{ErrReference},
 		},
 
-		// Reserved and versions.
-		{
-			name:  "parallel section",
-			edits: []string{"name: t\n", "name: t\nparallel: {devices: 2}\n"},
-			want: "spec: t.yaml:2:1: parallel: the parallel section (devices, worker groups, " +
-				"partitions) is reserved for the multi-device frameworks and not supported yet",
-			kinds: []error{ErrUnsupported},
-		},
+		// Versions.
 		{
 			name:  "future version",
 			edits: []string{"name: t\n", "version: 2\nname: t\n"},

@@ -9,7 +9,7 @@ import (
 
 // The keys of each layer type, in the order Marshal writes them.
 var (
-	commonKeys = []string{"name", "type", "inputs"}
+	commonKeys = []string{"name", "type", "inputs", "partition"}
 	windowKeys = []string{"kernel", "kernel_h", "kernel_w", "stride", "stride_h", "stride_w",
 		"pad", "pad_h", "pad_w"}
 	paramKeys = []string{"bias", "weight_fill", "bias_fill", "lr_mult", "bias_lr_mult",
@@ -118,6 +118,7 @@ func (d *decoder) layer(i int, n *yaml.Node) LayerSpec {
 	if in := o.val["inputs"]; in != nil {
 		l.Inputs = d.inputs(in, o.sub("inputs"))
 	}
+	d.partitionKey(o, &l, d.par)
 
 	switch l.Type {
 	case TypeFC:

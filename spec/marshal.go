@@ -29,6 +29,7 @@ func Marshal(s *Spec) ([]byte, error) {
 	w.add(root, "model", w.model(&s.Model))
 	w.add(root, "solver", w.solver(&s.Solver))
 	w.add(root, "train", w.train(&s.Train))
+	w.add(root, "parallel", w.parallel(&s.Parallel))
 	if w.err != nil {
 		return nil, fmt.Errorf("spec: marshal %s: %w", s.Name, w.err)
 	}
@@ -146,6 +147,9 @@ func (w *writer) layer(l *LayerSpec) *yaml.Node {
 	w.add(m, "name", w.str(l.Name))
 	w.add(m, "type", w.str(string(l.Type)))
 	w.add(m, "inputs", w.strs(l.Inputs))
+	if l.HasPartition {
+		w.add(m, "partition", w.int(int64(l.Partition)))
+	}
 	wrong := func(want any) {
 		if w.err == nil {
 			w.err = fmt.Errorf("layer %s: type %s wants a Config of type %T, got %T", l.Name,
@@ -328,5 +332,15 @@ func (w *writer) train(t *Train) *yaml.Node {
 	w.add(m, "checkpoint_dir", w.str(t.CheckpointDir))
 	w.add(m, "keep_checkpoints", w.int(int64(t.KeepCheckpoints)))
 	w.add(m, "threads", w.int(int64(t.Threads)))
+	return m
+}
+
+func (w *writer) parallel(p *Parallel) *yaml.Node {
+	m := flow()
+	w.add(m, "devices", w.int(int64(p.Devices)))
+	w.add(m, "exchange", w.str(string(p.Exchange)))
+	w.add(m, "groups", w.int(int64(p.Groups)))
+	w.add(m, "workers", w.int(int64(p.Workers)))
+	w.add(m, "split", w.str(string(p.Split)))
 	return m
 }

@@ -109,7 +109,11 @@ func TestMarshalBuilt(t *testing.T) {
 			Policy: optim.PolicyFixed},
 		Train: Train{Batch: 8, Epochs: 2, TestBatch: 8, DisplayEverySteps: 10,
 			CheckpointDir: "out", KeepCheckpoints: 1},
+		Parallel: Parallel{Devices: 1, Exchange: ExchangeRing, Groups: 2, Workers: 2,
+			Split: SplitExplicit},
 	}
+	s.Model.Layers[1].Partition, s.Model.Layers[1].HasPartition = 1, true
+	s.Model.Layers[0].HasPartition = true
 	roundTrip(t, s)
 }
 
@@ -130,6 +134,8 @@ func TestMarshalRefuses(t *testing.T) {
 		{"invalid value", func(s *Spec) { s.Solver.BaseLR = -1 }, ErrValue,
 			"solver.lr: must be a finite number > 0"},
 		{"no name", func(s *Spec) { s.Name = "" }, ErrValue, "name: want a job name"},
+		{"parallel left zero", func(s *Spec) { s.Parallel = Parallel{} }, ErrValue,
+			"parallel.devices: want an integer from 1 to 1024, got 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

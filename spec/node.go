@@ -23,10 +23,16 @@ type decoder struct {
 	// the same field (a cross-check, the solver's own validation) does not
 	// pile a second message onto the first.
 	reported map[string]bool
+
+	// par is the parallel section, decoded before the layers, whose
+	// partition keys depend on it.
+	par *Parallel
 }
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, pos: map[string]position{}, reported: map[string]bool{}}
+	p := defaultParallel()
+	return &decoder{file: file, pos: map[string]position{}, reported: map[string]bool{},
+		par: &p}
 }
 
 // report records a problem at node n (nil: no position).

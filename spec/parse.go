@@ -211,17 +211,8 @@ func (x *expander) expand(n *yaml.Node) *yaml.Node {
 }
 
 // The top-level sections, in the order Marshal writes them.
-var topKeys = []string{"version", "name", "seed", "data", "model", "solver", "train"}
-
-// reservedKeys are sections the format keeps for what comes next; a spec
-// that uses one is refused with a clearer word than "unknown key".
-var reservedKeys = map[string]string{
-	// TODO: the parallel section (devices, worker groups, partitions,
-	// exchange) is not read yet; it comes with the data- and
-	// model-parallel frameworks, which will define its fields.
-	"parallel": "the parallel section (devices, worker groups, partitions) is reserved " +
-		"for the multi-device frameworks and not supported yet",
-}
+var topKeys = []string{"version", "name", "seed", "data", "model", "solver", "train",
+	"parallel"}
 
 // namePattern is what job and layer names may hold: they become folder
 // names and parameter names.
@@ -231,12 +222,7 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
 func (d *decoder) spec(root *yaml.Node, s *Spec) {
 	o := d.object("", root, root, "a mapping with the sections name, data, model, solver "+
 		"and train")
-	o.known(topKeys, func(key string) (error, string) {
-		if msg, ok := reservedKeys[key]; ok {
-			return ErrUnsupported, msg
-		}
-		return nil, ""
-	})
+	o.known(topKeys, nil)
 	o.need("name", "data", "model", "solver", "train")
 
 	if n := o.val["version"]; n != nil {
@@ -257,6 +243,14 @@ func (d *decoder) spec(root *yaml.Node, s *Spec) {
 		s.Seed = d.seed(n, "seed")
 	}
 
+	// The parallel section comes first: the layers' partition keys are
+	// checked against it.
+	s.Parallel = defaultParallel()
+	if o.has("parallel") {
+		d.parallel(o.key["parallel"], o.val["parallel"], &s.Parallel)
+	}
+	d.par = &s.Parallel
+
 	var sample []int
 	if o.has("data") {
 		sample = d.data(o.key["data"], o.val["data"], &s.Data)
@@ -270,6 +264,8 @@ func (d *decoder) spec(root *yaml.Node, s *Spec) {
 	if o.has("train") {
 		d.train(o.key["train"], o.val["train"], &s.Train, s.Name)
 	}
+	d.partitions(s)
+	d.replicaBatch(s)
 }
 
 // seed decodes a seed: any integer from 0 to 2⁶⁴-1.

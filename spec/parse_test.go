@@ -73,6 +73,8 @@ func TestDefaults(t *testing.T) {
 			CheckpointDir:     "runs/t",
 			KeepCheckpoints:   3,
 		},
+		Parallel: Parallel{Devices: 1, Exchange: ExchangeAuto, Groups: 1, Workers: 1,
+			Split: SplitNone},
 	}
 	if got := withoutPositions(s); !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
@@ -166,6 +168,16 @@ func TestEveryField(t *testing.T) {
 		CheckpointEverySteps: 500, CheckpointDir: "/tmp/ckpt", Threads: 2}
 	if s.Train != wantTrain {
 		t.Errorf("train %+v, want %+v", s.Train, wantTrain)
+	}
+	wantParallel := Parallel{Devices: 1, Exchange: ExchangeRing, Groups: 2, Workers: 2,
+		Split: SplitColumns}
+	if s.Parallel != wantParallel {
+		t.Errorf("parallel %+v, want %+v", s.Parallel, wantParallel)
+	}
+	for _, l := range s.Model.Layers {
+		if l.HasPartition != (l.Name == "fc") || (l.Name == "fc" && l.Partition != 1) {
+			t.Errorf("%s: partition %d (set %v)", l.Name, l.Partition, l.HasPartition)
+		}
 	}
 }
 

@@ -44,6 +44,11 @@ type Spec struct {
 	// display and checkpoints. Required.
 	Train Train
 
+	// Parallel places the job on devices: data-parallel replicas, or
+	// worker groups that each hold the network cut into partitions.
+	// Default: one device.
+	Parallel Parallel
+
 	// pos maps a field path to the position of its value, so that later
 	// stages can point at what the user wrote.
 	pos map[string]position
@@ -239,6 +244,15 @@ type LayerSpec struct {
 	// Line and Column locate the layer's entry in the spec file (counted
 	// from 1; 0 for a layer built in code). See [Spec.LayerError].
 	Line, Column int
+
+	// Partition is the partition of a worker group the layer is assigned
+	// to, from 0, when HasPartition is set (spec key partition). With
+	// parallel.split explicit every layer has one (Parse fills in the
+	// default, the partition of the layer above); with columns a layer
+	// that has one is kept whole on that partition instead of being cut
+	// into columns. Not allowed with split none.
+	Partition    int
+	HasPartition bool
 
 	// LRMult scales the solver's learning rate for the weights (default 1),
 	// BiasLRMult for the bias (default 1), DecayMult the weight decay of

@@ -20,11 +20,14 @@ const (
 // checkpoint writes the model, the solver's history and the position in the
 // data into the checkpoint folder, then drops the oldest beyond the number
 // to keep.
+//
+// Every member of a group of processes comes here at the same steps: the
+// solver's history is gathered from all of them, and the leader writes.
 func (t *Trainer) checkpoint() error {
-	if t.lastCkptStep == t.step && t.lastCkpt != "" {
+	if t.ckptTaken && t.lastCkptStep == t.step {
 		return nil
 	}
-	for _, p := range t.params {
+	for _, p := range t.eng.Params() {
 		if !tensor.AllFinite(p.Value.Data) {
 			return &NonFiniteError{Step: t.step, Loss: 0, What: "parameter " + p.Name,
 				LastCheckpoint: t.lastCkpt}
@@ -35,18 +38,23 @@ func (t *Trainer) checkpoint() error {
 	if err != nil {
 		return err
 	}
+	t.ckptTaken, t.lastCkptStep = true, t.step
+	if !t.eng.Leader() {
+		return nil
+	}
 	path, err := checkpoint.Save(t.cfg.CheckpointDir, t.step, c, t.cfg.KeepCheckpoints)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	t.lastCkpt, t.lastCkptStep = path, t.step
+	t.lastCkpt = path
 	t.rep.Checkpointed(path, t.step)
 	return nil
 }
 
 // Snapshot returns the trainer's state as a checkpoint: every parameter
 // under its name, the solver's history, and in the metadata the step and
-// the position of the next mini-batch.
+// the position of the next mini-batch. In a group of processes every
+// member must take it at the same steps (the history is gathered).
 func (t *Trainer) Snapshot() (*checkpoint.Checkpoint, error) {
 	c := &checkpoint.Checkpoint{
 		Tensors:  make(map[string]*tensor.Tensor),
@@ -55,11 +63,14 @@ func (t *Trainer) Snapshot() (*checkpoint.Checkpoint, error) {
 	for k, v := range t.cfg.Metadata {
 		c.Metadata[k] = v
 	}
-	for _, p := range t.params {
+	for _, p := range t.eng.Params() {
 		c.Names = append(c.Names, p.Name)
 		c.Tensors[p.Name] = p.Value
 	}
-	names, state := t.solver.State()
+	names, state, err := t.eng.State()
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	for _, n := range names {
 		c.Names = append(c.Names, n)
 		c.Tensors[n] = state[n]
@@ -92,20 +103,8 @@ func (t *Trainer) Resume(c *checkpoint.Checkpoint) error {
 		return fmt.Errorf("train: resume: %w", err)
 	}
 
-	if err := LoadParams(c, t.params); err != nil {
+	if err := t.eng.Restore(c); err != nil {
 		return err
-	}
-	state := make(map[string]*tensor.Tensor)
-	for _, n := range c.Names {
-		if !isParam(t.params, n) {
-			state[n] = c.Tensors[n]
-		}
-	}
-	if err := t.solver.LoadState(state); err != nil {
-		return fmt.Errorf("train: resume: %w", err)
-	}
-	if err := t.solver.Prepare(t.params); err != nil {
-		return fmt.Errorf("train: resume: %w", err)
 	}
 	if err := t.loader.Seek(pos); err != nil {
 		return fmt.Errorf("train: resume: %w", err)

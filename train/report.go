@@ -15,6 +15,18 @@ type Progress struct {
 	// writing checkpoints).
 	SamplesPerSecond float64
 	Elapsed          time.Duration
+
+	// StepSeconds is the mean time of a step in the interval. On several
+	// devices ComputeSeconds is the part the (leader's) device spent in
+	// forward and backward passes, ExchangeSeconds the time the exchange
+	// took, mostly overlapped with the backward pass, and WaitSeconds the
+	// part of it the device waited for; all per step, 0 on one device.
+	StepSeconds, ComputeSeconds, ExchangeSeconds, WaitSeconds float64
+
+	// BytesPerStep is what this member sent per step in exchanges (0 on
+	// one device), and StateBytesPerStep the part of it that carried
+	// solver state.
+	BytesPerStep, StateBytesPerStep float64
 }
 
 // Evaluation is the score of the model on the test set.

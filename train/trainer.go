@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/mariana-dl/mariana/data"
@@ -54,102 +53,139 @@ type Result struct {
 	SamplesPerSecond float64 // training throughput of this process
 	Final            *Evaluation
 	LastCheckpoint   string
+
+	// StepsRun is the number of steps this run trained, which is less
+	// than Steps after a resume.
+	StepsRun int64
+
+	// BytesExchanged is what this process sent in exchanges during the
+	// run (0 on one device); StateBytes the part that carried solver
+	// state.
+	BytesExchanged, StateBytes uint64
 }
 
-// Trainer trains one network on one device. Build it with [New], resume it
-// if needed with [Trainer.Resume], then [Trainer.Run] it once.
+// Trainer runs the training loop around an [Engine]. Build it with [New]
+// (one device) or [NewWithEngine], resume it if needed with
+// [Trainer.Resume], then [Trainer.Run] it once.
 type Trainer struct {
 	cfg    Config
-	net    *model.Net
-	params []*layer.Param
-	solver *optim.Solver
+	eng    Engine
 	loader *data.Loader
 	test   data.Dataset
-	lctx   layer.Context
 	rep    Reporter
 
 	step         int64
-	lastCkpt     string
+	lastCkpt     string // the newest checkpoint written, on the leader
 	lastCkptStep int64
+	ckptTaken    bool // a checkpoint was taken at lastCkptStep
 	x, y         tensor.Tensor
+
+	// The figures of the last step, of the current display window, and
+	// of the whole run.
+	last     StepResult
+	window   window
+	exchange struct {
+		steps        int64
+		bytes, state uint64
+	}
 }
 
-// New returns a trainer. lctx is the device's compute context; loader
-// yields the training mini-batches and test, which may be nil, is the
-// evaluation set.
+// window sums what a display interval reports.
+type window struct {
+	time                    time.Duration
+	loss                    float64
+	steps                   int
+	samples                 int64
+	compute, exchange, wait time.Duration
+	bytes, state            uint64
+}
+
+// New returns a trainer on one device. lctx is the device's compute
+// context; loader yields the training mini-batches and test, which may be
+// nil, is the evaluation set.
 func New(cfg Config, net *model.Net, solver *optim.Solver, loader *data.Loader,
 	test data.Dataset, lctx layer.Context, rep Reporter) (*Trainer, error) {
-	if cfg.Steps < 1 {
-		return nil, fmt.Errorf("train: %d steps, want at least 1", cfg.Steps)
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
-	if cfg.CheckpointEvery > 0 && cfg.CheckpointDir == "" {
-		return nil, errors.New("train: checkpoints asked for without a checkpoint folder")
+	eng, err := NewSingle(net, solver, lctx)
+	if err != nil {
+		return nil, err
+	}
+	return NewWithEngine(cfg, eng, loader, test, rep)
+}
+
+// NewWithEngine returns a trainer whose steps eng computes. loader yields
+// the global training mini-batches and test, which may be nil, is the
+// evaluation set.
+func NewWithEngine(cfg Config, eng Engine, loader *data.Loader, test data.Dataset,
+	rep Reporter) (*Trainer, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	if cfg.TestBatch == 0 {
 		cfg.TestBatch = 1000
 	}
-	if rep == nil {
+	if rep == nil || !eng.Leader() {
 		rep = NopReporter{}
 	}
+	return &Trainer{cfg: cfg, eng: eng, loader: loader, test: test, rep: rep}, nil
+}
 
-	t := &Trainer{
-		cfg: cfg, net: net, params: net.Params(), solver: solver,
-		loader: loader, test: test, lctx: lctx, rep: rep,
+func (c Config) check() error {
+	if c.Steps < 1 {
+		return fmt.Errorf("train: %d steps, want at least 1", c.Steps)
 	}
-	if err := solver.Prepare(t.params); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+	if c.CheckpointEvery > 0 && c.CheckpointDir == "" {
+		return errors.New("train: checkpoints asked for without a checkpoint folder")
 	}
-	return t, nil
+	return nil
 }
 
 // Step returns the number of steps done so far.
 func (t *Trainer) Step() int64 { return t.step }
 
+// Engine returns the engine that computes the steps.
+func (t *Trainer) Engine() Engine { return t.eng }
+
 // Run trains until the configured number of steps is done, the context is
 // cancelled (a checkpoint is then written if a folder is set), or the loss
 // diverges (a *[NonFiniteError]; no checkpoint is written from a diverged
 // model).
+//
+// In a group of processes every member runs the same loop; only the
+// leader reports, evaluates and writes checkpoints, and a cancelled member
+// stops the others at the same step.
 func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	var (
-		res        Result
-		trainTime  time.Duration
-		windowTime time.Duration
-		windowLoss float64
-		windowN    int
-		samples    int64
-		windowSamp int64
-		start      = time.Now()
+		res       Result
+		trainTime time.Duration
+		samples   int64
+		start     = time.Now()
 	)
+	t.window = window{}
 
 	for t.step < t.cfg.Steps {
-		if err := ctx.Err(); err != nil {
-			return t.stop(res, trainTime, samples, err)
-		}
-
 		began := time.Now()
-		pos, loss, err := t.StepOnce()
+		pos, sr, err := t.stepOnce(ctx.Err() != nil)
 		spent := time.Since(began)
 		if err != nil {
 			return res, err
 		}
+		if sr.Samples == 0 {
+			return t.stop(res, trainTime, samples, stopCause(ctx))
+		}
 		trainTime += spent
-		windowTime += spent
-		windowLoss += loss
-		windowN++
-		samples += int64(t.x.Batch())
-		windowSamp += int64(t.x.Batch())
+		samples += int64(sr.Samples)
+		t.window.add(spent, sr)
 
 		last := t.step == t.cfg.Steps
 		if every(t.step, t.cfg.DisplayEvery) || last {
-			t.rep.Progress(Progress{
-				Step: t.step, TotalSteps: t.cfg.Steps, Epoch: pos.Epoch,
-				Loss: windowLoss / float64(windowN), LR: t.solver.LR(t.step - 1),
-				SamplesPerSecond: float64(windowSamp) / windowTime.Seconds(),
-				Elapsed:          time.Since(start),
-			})
-			windowTime, windowLoss, windowN, windowSamp = 0, 0, 0, 0
+			t.rep.Progress(t.window.progress(t.step, t.cfg.Steps, pos.Epoch,
+				t.eng.LR(t.step-1), time.Since(start)))
+			t.window = window{}
 		}
-		if t.test != nil && (every(t.step, t.cfg.EvalEvery) || last) {
+		if t.eng.Leader() && t.test != nil && (every(t.step, t.cfg.EvalEvery) || last) {
 			e := t.Evaluate()
 			e.Step, e.Epoch = t.step, pos.Epoch
 			t.rep.Evaluated(e)
@@ -160,65 +196,93 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 				return res, err
 			}
 		}
+		if sr.Stop {
+			return t.stop(res, trainTime, samples, stopCause(ctx))
+		}
 	}
 	return t.finish(res, trainTime, samples), nil
+}
+
+// ErrStoppedByPeer is the error of a member of a group of processes that
+// stopped because another member asked to.
+var ErrStoppedByPeer = fmt.Errorf("train: another member of the group stopped: %w",
+	context.Canceled)
+
+// stopCause is the error a run stopped by request returns.
+func stopCause(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return ErrStoppedByPeer
+}
+
+func (w *window) add(d time.Duration, sr StepResult) {
+	w.time += d
+	w.loss += sr.Loss
+	w.steps++
+	w.samples += int64(sr.Samples)
+	w.compute += sr.Compute
+	w.exchange += sr.Exchange
+	w.wait += sr.Wait
+	w.bytes += sr.Bytes
+	w.state += sr.StateBytes
+}
+
+func (w *window) progress(step, total int64, epoch int, lr float32,
+	elapsed time.Duration) Progress {
+	n := float64(w.steps)
+	return Progress{
+		Step: step, TotalSteps: total, Epoch: epoch,
+		Loss: w.loss / n, LR: lr,
+		SamplesPerSecond:  float64(w.samples) / w.time.Seconds(),
+		Elapsed:           elapsed,
+		StepSeconds:       w.time.Seconds() / n,
+		ComputeSeconds:    w.compute.Seconds() / n,
+		ExchangeSeconds:   w.exchange.Seconds() / n,
+		WaitSeconds:       w.wait.Seconds() / n,
+		BytesPerStep:      float64(w.bytes) / n,
+		StateBytesPerStep: float64(w.state) / n,
+	}
 }
 
 // StepOnce trains on the next mini-batch: forward, backward and update. It
 // returns the batch's position in the data and its mean loss. Run calls it;
 // benchmarks call it directly.
 func (t *Trainer) StepOnce() (data.Position, float64, error) {
+	pos, sr, err := t.stepOnce(false)
+	return pos, sr.Loss, err
+}
+
+// stepOnce trains on the next mini-batch. With stop set, an engine whose
+// members all live in this process stops without training, and the batch
+// stays the next one; a member of a group of processes trains it and tells
+// the others to stop.
+func (t *Trainer) stepOnce(stop bool) (data.Position, StepResult, error) {
 	pos := t.loader.Next(&t.x, &t.y)
-	loss, err := t.trainStep()
-	return pos, loss, err
-}
-
-// trainStep runs forward, backward and update on the batch in t.x, t.y,
-// and returns the mean loss.
-func (t *Trainer) trainStep() (float64, error) {
-	t.lctx.Train = true
-	t.lctx.Step = t.step
-	t.lctx.SampleOffset = 0
-
-	n := t.x.Batch()
-	loss := t.net.Forward(&t.lctx, &t.x, &t.y) / float64(n)
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, &NonFiniteError{Step: t.step, Loss: loss, What: "loss",
-			LastCheckpoint: t.lastCkpt}
+	sr, err := t.eng.Step(t.step, &t.x, &t.y, stop)
+	if err == nil && sr.Samples == 0 {
+		return pos, sr, t.loader.Seek(pos)
 	}
-
-	t.net.Backward(&t.lctx, 1/float32(n))
-	t.solver.Update(t.step, t.params)
+	if err != nil {
+		if nf, ok := errors.AsType[*NonFiniteError](err); ok {
+			nf.LastCheckpoint = t.lastCkpt
+		}
+		return pos, sr, err
+	}
 	t.step++
-	return loss, nil
+	t.last = sr
+	t.exchange.steps++
+	t.exchange.bytes += sr.Bytes
+	t.exchange.state += sr.StateBytes
+	return pos, sr, nil
 }
+
+// LastStep returns what the last step trained did.
+func (t *Trainer) LastStep() StepResult { return t.last }
 
 // Evaluate scores the network on the whole test set, in order.
 func (t *Trainer) Evaluate() Evaluation {
-	loader, err := data.NewLoader(t.test, data.LoaderConfig{
-		BatchSize: t.cfg.TestBatch, Threads: t.lctx.Threads,
-	})
-	if err != nil {
-		// The test set was checked when the run was built; an empty one
-		// scores nothing.
-		return Evaluation{}
-	}
-
-	ctx := t.lctx
-	ctx.Train = false
-	var x, y tensor.Tensor
-	var e Evaluation
-	var lossSum float64
-	correct := 0
-	for b := 0; b < loader.BatchesPerEpoch(); b++ {
-		loader.Next(&x, &y)
-		lossSum += t.net.Forward(&ctx, &x, &y)
-		correct += t.net.Correct()
-		e.Samples += x.Batch()
-	}
-	e.Loss = lossSum / float64(e.Samples)
-	e.Accuracy = float64(correct) / float64(e.Samples)
-	return e
+	return t.eng.Evaluate(t.test, t.cfg.TestBatch)
 }
 
 func (t *Trainer) stop(res Result, d time.Duration, samples int64, cause error) (Result, error) {
@@ -238,6 +302,8 @@ func (t *Trainer) finish(res Result, d time.Duration, samples int64) Result {
 		res.SamplesPerSecond = float64(samples) / d.Seconds()
 	}
 	res.LastCheckpoint = t.lastCkpt
+	res.StepsRun = t.exchange.steps
+	res.BytesExchanged, res.StateBytes = t.exchange.bytes, t.exchange.state
 	return res
 }
 

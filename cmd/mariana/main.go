@@ -5,6 +5,9 @@
 //	mariana train my.yaml --resume runs/my/ckpt-000004690.safetensors
 //	mariana eval runs/my/ckpt-000004690.safetensors
 //	mariana bench mnist-lenet          # throughput on random data
+//	mariana train speech-dnn --devices 2   # data-parallel on 2 devices
+//	mariana launch -n 2 mnist-mlp      # data-parallel in 2 processes
+//	mariana worker --rank 1 --peers h0:7000,h1:7000 mnist-mlp   # on host h1
 //	mariana examples                   # list the example specs
 package main
 
@@ -42,7 +45,8 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrainCmd(), newEvalCmd(), newBenchCmd(), newExamplesCmd())
+	root.AddCommand(newTrainCmd(), newEvalCmd(), newBenchCmd(), newExamplesCmd(),
+		newLaunchCmd(), newWorkerCmd())
 	return root
 }
 

@@ -30,6 +30,11 @@ func (r *barReporter) Progress(p train.Progress) {
 	frac := float64(p.Step) / float64(max(p.TotalSteps, 1))
 	text := fmt.Sprintf(" %3.0f%% step %d/%d epoch %d loss %.4f %.0f samples/s lr %.3g",
 		100*frac, p.Step, p.TotalSteps, p.Epoch+1, p.Loss, p.SamplesPerSecond, p.LR)
+	if p.BytesPerStep > 0 {
+		text += fmt.Sprintf(" | compute %.0f ms exchange %.0f ms (wait %.1f) %.1f MB/step",
+			1e3*p.ComputeSeconds, 1e3*p.ExchangeSeconds, 1e3*p.WaitSeconds,
+			p.BytesPerStep/1e6)
+	}
 	barLen := max(r.width-len(text)-3, 10)
 	filled := int(frac * float64(barLen))
 	bar := strings.Repeat("=", filled) + strings.Repeat(" ", barLen-filled)
@@ -55,14 +60,30 @@ type logReporter struct {
 }
 
 func (r *logReporter) Progress(p train.Progress) {
-	r.log.Info("step",
+	attrs := []any{
 		"step", p.Step,
 		"steps", p.TotalSteps,
-		"epoch", p.Epoch+1,
+		"epoch", p.Epoch + 1,
 		"loss", round(p.Loss, 4),
 		"samples_per_s", round(p.SamplesPerSecond, 0),
 		"lr", strconv.FormatFloat(float64(p.LR), 'g', -1, 32),
-		"elapsed", p.Elapsed.Round(time.Millisecond))
+		"elapsed", p.Elapsed.Round(time.Millisecond),
+	}
+	if p.BytesPerStep > 0 {
+		// Per step: the device's forward and backward passes, the
+		// exchange (mostly overlapped with backward), the part of it the
+		// device waited for, and the bytes it sent.
+		attrs = append(attrs,
+			"step_ms", round(1e3*p.StepSeconds, 2),
+			"compute_ms", round(1e3*p.ComputeSeconds, 2),
+			"exchange_ms", round(1e3*p.ExchangeSeconds, 2),
+			"wait_ms", round(1e3*p.WaitSeconds, 2),
+			"exchanged_bytes_per_step", int64(p.BytesPerStep))
+		if p.StateBytesPerStep > 0 {
+			attrs = append(attrs, "solver_state_bytes_per_step", int64(p.StateBytesPerStep))
+		}
+	}
+	r.log.Info("step", attrs...)
 }
 
 func (r *logReporter) Evaluated(e train.Evaluation) {

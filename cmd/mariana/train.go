@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"github.com/mariana-dl/mariana/spec"
 	"github.com/mariana-dl/mariana/train"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -24,6 +26,21 @@ type trainFlags struct {
 	threads     int
 	metricsJSON string
 	plain       bool
+	parallel    parallelFlags
+}
+
+// register adds the flags of train (and of worker, which trains too).
+func (f *trainFlags) register(fs *pflag.FlagSet, withDevices bool) {
+	fs.StringVar(&f.resume, "resume", "",
+		"continue the run saved in this checkpoint")
+	fs.IntVar(&f.threads, "threads", 0,
+		"CPU threads to compute with, shared by the devices (default: the spec's, "+
+			"else every core)")
+	fs.StringVar(&f.metricsJSON, "metrics-json", "",
+		"write the final metrics as JSON to this file (- for standard output)")
+	fs.BoolVar(&f.plain, "plain", false,
+		"log one line per interval even on a terminal")
+	f.parallel.register(fs, withDevices)
 }
 
 func newTrainCmd() *cobra.Command {
@@ -38,14 +55,7 @@ func newTrainCmd() *cobra.Command {
 			return runTrain(cmd, args[0], f)
 		},
 	}
-	cmd.Flags().StringVar(&f.resume, "resume", "",
-		"continue the run saved in this checkpoint")
-	cmd.Flags().IntVar(&f.threads, "threads", 0,
-		"CPU threads to compute with (default: the spec's, else every core)")
-	cmd.Flags().StringVar(&f.metricsJSON, "metrics-json", "",
-		"write the final metrics as JSON to this file (- for standard output)")
-	cmd.Flags().BoolVar(&f.plain, "plain", false,
-		"log one line per interval even on a terminal")
+	f.register(cmd.Flags(), true)
 	return cmd
 }
 
@@ -60,11 +70,24 @@ func runTrain(cmd *cobra.Command, arg string, f trainFlags) error {
 	if err != nil {
 		return err
 	}
+	eng, done, err := newEngine(log, job, f.parallel, job.Context.Threads)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return trainWith(cmd.Context(), log, job, src, eng, f)
+}
+
+// trainWith trains job with eng: in this process on one or more devices,
+// or as one member of a group of processes (only the leader reports).
+func trainWith(ctx context.Context, log *slog.Logger, job *train.Job, src []byte,
+	eng train.Engine, f trainFlags) error {
+	s := job.Spec
 	cfg := job.Config()
 	cfg.Metadata = map[string]string{metaSpec: string(src), metaSpecFile: specFile(s)}
 
 	rep := reporter(log, f.plain)
-	tr, err := train.New(cfg, job.Net, job.Solver, job.Loader, job.Test, job.Context, rep)
+	tr, err := train.NewWithEngine(cfg, eng, job.Loader, job.Test, rep)
 	if err != nil {
 		return err
 	}
@@ -88,7 +111,7 @@ func runTrain(cmd *cobra.Command, arg string, f trainFlags) error {
 		"blas", job.Context.BLAS.Name(),
 		"solver", optim.Describe(job.Solver.Config()))
 
-	res, err := tr.Run(cmd.Context())
+	res, err := tr.Run(ctx)
 	if err != nil {
 		return err
 	}
@@ -98,6 +121,9 @@ func runTrain(cmd *cobra.Command, arg string, f trainFlags) error {
 			"training took %.1f s at %.0f samples/s\n",
 			s.Name, 100*res.Final.Accuracy, res.Final.Loss, res.Steps, res.Epochs,
 			res.TrainSeconds, res.SamplesPerSecond)
+	}
+	if !eng.Leader() {
+		return nil
 	}
 	return writeMetrics(f.metricsJSON, s.Name, res)
 }
@@ -134,6 +160,12 @@ type metrics struct {
 	TrainSeconds     float64  `json:"train_seconds"`
 	SamplesPerSecond float64  `json:"samples_per_second"`
 	Checkpoint       string   `json:"checkpoint,omitempty"`
+
+	// Data-parallel runs: bytes this process sent in exchanges, in all
+	// and per step, and the part of them that carried solver state.
+	BytesExchanged    uint64  `json:"bytes_exchanged,omitempty"`
+	BytesPerStep      float64 `json:"bytes_exchanged_per_step,omitempty"`
+	StateBytesPerStep float64 `json:"solver_state_bytes_per_step,omitempty"`
 }
 
 func writeMetrics(path, name string, res train.Result) error {
@@ -143,6 +175,11 @@ func writeMetrics(path, name string, res train.Result) error {
 	m := metrics{
 		Spec: name, Steps: res.Steps, Epochs: res.Epochs, TrainSeconds: res.TrainSeconds,
 		SamplesPerSecond: res.SamplesPerSecond, Checkpoint: res.LastCheckpoint,
+		BytesExchanged: res.BytesExchanged,
+	}
+	if res.StepsRun > 0 {
+		m.BytesPerStep = float64(res.BytesExchanged) / float64(res.StepsRun)
+		m.StateBytesPerStep = float64(res.StateBytes) / float64(res.StepsRun)
 	}
 	if res.Final != nil {
 		m.TestAccuracy, m.TestLoss = &res.Final.Accuracy, &res.Final.Loss

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Data-parallel speed-up on this machine, for the MNIST MLP and the
+# speech-style DNN (examples/speech-dnn.yaml), on random data:
+#
+#   1 device, 1 thread        the baseline of "one core each"
+#   2 devices, 1 thread each  in one process (mariana bench --devices 2)
+#   2 processes, 1 thread each, over loopback TCP (mariana launch -n 2 --bench)
+#   1 device, 2 threads       what a user of this machine would otherwise run
+#
+# The configurations run in turn, ROUNDS times, so that the load of a shared
+# machine falls on all of them alike; each line gives the median of a run's
+# epochs, and the table the best run of each configuration (the one least
+# disturbed by others). The load average is printed before and after. Then
+# the scaling model's predictions for 2, 4, 6 and 8 members, from a step
+# measured on one device and the links fitted by exchange/cmd/exchangefit
+# (FIT=0 uses the exchange package's stored fits instead).
+#
+#   bench/dataparallel.sh
+#   ROUNDS=3 MODELS="mlp speech" bench/dataparallel.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds=${ROUNDS:-2}
+models=${MODELS:-mlp speech}
+fit=${FIT:-1}
+go build -o bin/mariana ./cmd/mariana
+echo "# load before: $(cat /proc/loadavg)"
+
+spec_of() { case $1 in mlp) echo mnist-mlp ;; speech) echo speech-dnn ;; esac; }
+# Epochs of 150 steps (MLP, batch 128) and 30 steps (speech, batch 256).
+size_of() { case $1 in mlp) echo 19200 ;; speech) echo 7680 ;; esac; }
+median() { sed -n 's/^summary.*median_samples_per_s=\([0-9.]*\).*/\1/p'; }
+best() { tr ' ' '\n' | sort -g | tail -1; }
+
+declare -A rate
+for m in $models; do
+  spec=$(spec_of "$m")
+  common=(--epochs 3 --warmup 10 --epoch-size "$(size_of "$m")")
+  for round in $(seq "$rounds"); do
+    r1=$(bin/mariana bench "$spec" "${common[@]}" --threads 1 2>/dev/null | median)
+    r2=$(bin/mariana bench "$spec" "${common[@]}" --threads 2 --devices 2 2>/dev/null | median)
+    rp=$(bin/mariana launch -n 2 --threads 2 --bench "$spec" "${common[@]}" 2>/dev/null | median)
+    rt=$(bin/mariana bench "$spec" "${common[@]}" --threads 2 2>/dev/null | median)
+    echo "$m round $round: 1 device 1 thread $r1, 2 devices $r2, 2 processes $rp," \
+      "1 device 2 threads $rt samples/s" >&2
+    rate[$m,1]+="$r1 "; rate[$m,2]+="$r2 "; rate[$m,p]+="$rp "; rate[$m,t]+="$rt "
+  done
+done
+echo "# load after: $(cat /proc/loadavg)"
+
+echo
+echo "| model | 1 device, 1 thread | 2 devices, 1 thread each | speed-up | efficiency |" \
+  "2 processes (loopback) | processes / devices | 1 device, 2 threads | 2 devices / that |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for m in $models; do
+  r1=$(echo "${rate[$m,1]}" | best); r2=$(echo "${rate[$m,2]}" | best)
+  rp=$(echo "${rate[$m,p]}" | best); rt=$(echo "${rate[$m,t]}" | best)
+  awk -v m="$(spec_of "$m")" -v a="$r1" -v b="$r2" -v p="$rp" -v t="$rt" 'BEGIN {
+    printf "| %s | %.0f | %.0f | %.2fx | %.0f%% | %.0f | %.0f%% | %.0f | %.2fx |\n",
+      m, a, b, b / a, 50 * b / a, p, 100 * p / b, t, b / t }'
+done
+
+links=()
+if [ "$fit" = 1 ]; then
+  fitted=$(go run ./exchange/cmd/exchangefit -members 2 -budget 100ms)
+  dev=$(echo "$fitted" | awk '/^in-process/ {f=1} f && /link:/ {print; exit}')
+  loop=$(echo "$fitted" | awk '/^loopback/ {f=1} f && /link:/ {print; exit}')
+  as_flag() { sed 's/.*α = \([0-9.]*\) µs, β = \([0-9.]*\) GB\/s.*/\1e-6,\2e9/'; }
+  links=(--device-link "$(echo "$dev" | as_flag)" --loopback-link "$(echo "$loop" | as_flag)")
+  echo
+  echo "# fitted links: in-process $dev; loopback $loop"
+fi
+echo
+for m in $models; do
+  bin/mariana bench "$(spec_of "$m")" --threads 1 --epoch-size "$(size_of "$m")" \
+    --predict 2,4,6,8 "${links[@]}"
+  echo
+done
