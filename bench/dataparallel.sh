@@ -3,12 +3,17 @@
 # speech-style DNN (examples/speech-dnn.yaml), on random data:
 #
 #   1 device, 1 thread        the baseline of "one core each"
-#   2 devices, 1 thread each  in one process (mariana bench --devices 2)
+#   2 devices, 1 thread each  in one process (mariana bench --devices 2), with
+#                             the devices' threads unpinned (the default) and
+#                             pinned to a core each (--pin)
 #   2 processes, 1 thread each, over loopback TCP (mariana launch -n 2 --bench)
 #   1 device, 2 threads       what a user of this machine would otherwise run
+#   2 independent 1-device runs at the same time, one per core: what the
+#                             machine itself gives two busy cores, a ceiling
+#                             for any data-parallel run here
 #
 # The configurations run in turn, ROUNDS times, so that the load of a shared
-# machine falls on all of them alike; each line gives the median of a run's
+# machine falls on all of them alike; each run gives the median of its
 # epochs, and the table the best run of each configuration (the one least
 # disturbed by others). The load average is printed before and after. Then
 # the scaling model's predictions for 2, 4, 6 and 8 members, from a step
@@ -24,6 +29,8 @@ rounds=${ROUNDS:-2}
 models=${MODELS:-mlp speech}
 fit=${FIT:-1}
 go build -o bin/mariana ./cmd/mariana
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 echo "# load before: $(cat /proc/loadavg)"
 
 spec_of() { case $1 in mlp) echo mnist-mlp ;; speech) echo speech-dnn ;; esac; }
@@ -39,25 +46,39 @@ for m in $models; do
   for round in $(seq "$rounds"); do
     r1=$(bin/mariana bench "$spec" "${common[@]}" --threads 1 2>/dev/null | median)
     r2=$(bin/mariana bench "$spec" "${common[@]}" --threads 2 --devices 2 2>/dev/null | median)
+    rn=$(bin/mariana bench "$spec" "${common[@]}" --threads 2 --devices 2 --pin 2>/dev/null |
+      median)
     rp=$(bin/mariana launch -n 2 --threads 2 --bench "$spec" "${common[@]}" 2>/dev/null | median)
     rt=$(bin/mariana bench "$spec" "${common[@]}" --threads 2 2>/dev/null | median)
-    echo "$m round $round: 1 device 1 thread $r1, 2 devices $r2, 2 processes $rp," \
-      "1 device 2 threads $rt samples/s" >&2
-    rate[$m,1]+="$r1 "; rate[$m,2]+="$r2 "; rate[$m,p]+="$rp "; rate[$m,t]+="$rt "
+    taskset -c 0 bin/mariana bench "$spec" "${common[@]}" --threads 1 2>/dev/null | median \
+      > "$tmp/pair0" &
+    taskset -c 1 bin/mariana bench "$spec" "${common[@]}" --threads 1 2>/dev/null | median \
+      > "$tmp/pair1"
+    wait
+    rc=$(awk '{ s += $1 } END { print s }' "$tmp/pair0" "$tmp/pair1")
+    echo "$m round $round: 1 device $r1, 2 devices $r2 (pinned $rn), 2 processes $rp," \
+      "1 device 2 threads $rt, 2 independent runs $rc samples/s" >&2
+    rate[$m,1]+="$r1 "; rate[$m,2]+="$r2 "; rate[$m,n]+="$rn "; rate[$m,p]+="$rp "
+    rate[$m,t]+="$rt "; rate[$m,c]+="$rc "
   done
 done
 echo "# load after: $(cat /proc/loadavg)"
 
 echo
-echo "| model | 1 device, 1 thread | 2 devices, 1 thread each | speed-up | efficiency |" \
-  "2 processes (loopback) | processes / devices | 1 device, 2 threads | 2 devices / that |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| model | 1 device, 1 thread | 2 devices | speed-up | efficiency | 2 devices pinned |" \
+  "efficiency | 2 processes (loopback) | processes / devices | 1 device, 2 threads |" \
+  "2 devices / that | 2 independent runs (ceiling) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for m in $models; do
   r1=$(echo "${rate[$m,1]}" | best); r2=$(echo "${rate[$m,2]}" | best)
-  rp=$(echo "${rate[$m,p]}" | best); rt=$(echo "${rate[$m,t]}" | best)
-  awk -v m="$(spec_of "$m")" -v a="$r1" -v b="$r2" -v p="$rp" -v t="$rt" 'BEGIN {
-    printf "| %s | %.0f | %.0f | %.2fx | %.0f%% | %.0f | %.0f%% | %.0f | %.2fx |\n",
-      m, a, b, b / a, 50 * b / a, p, 100 * p / b, t, b / t }'
+  rn=$(echo "${rate[$m,n]}" | best); rp=$(echo "${rate[$m,p]}" | best)
+  rt=$(echo "${rate[$m,t]}" | best); rc=$(echo "${rate[$m,c]}" | best)
+  awk -v m="$(spec_of "$m")" -v a="$r1" -v b="$r2" -v n="$rn" -v p="$rp" -v t="$rt" \
+    -v c="$rc" 'BEGIN {
+    best2 = (n > b) ? n : b
+    printf "| %s | %.0f | %.0f | %.2fx | %.0f%% | %.0f | %.0f%% | %.0f | %.0f%% | %.0f |" \
+      " %.2fx | %.0f (%.2fx) |\n", m, a, b, b / a, 50 * b / a, n, 50 * n / a, p,
+      100 * p / best2, t, best2 / t, c, c / a }'
 done
 
 links=()

@@ -82,4 +82,20 @@
 // [MeasureCost] times a step on one device and [Predict] prices the step
 // on n members from the exchange's cost model (Note [Scaling model]);
 // mariana bench --predict prints the table.
+//
+// BUG(mariana): A non-finite loss is noticed after the step's exchange,
+// because the loss sum travels with the gradients; the replicas' parameters
+// are then already updated with the bad gradients. The run stops at that
+// step as on one device, and the last checkpoint, written before, stays the
+// last good one.
+//
+// BUG(mariana): In a group of processes the other members wait in the
+// exchange while rank 0 evaluates or writes a checkpoint; Peers.IOTimeout
+// must be longer than that. Every process reads the data, and on resume the
+// checkpoint, from its own disk.
+//
+// BUG(mariana): Between processes of one host every exchanged byte is
+// copied twice by the kernel and checksummed twice on the cores that
+// compute, so processes reach a fraction of in-process devices' speed on
+// a small machine; a shared-memory transport would remove that.
 package dataparallel

@@ -167,6 +167,14 @@ func newGroup(job *train.Job, devs []device.Device, ts []exchange.Transport,
 
 // serve is a member's goroutine: it attaches to the device and runs
 // commands until opClose.
+//
+// TODO: only this goroutine is attached. The exchange runs on goroutines
+// the exchange package starts (the queue's, the collectives'), which no
+// device can pin, so on a pinned CPU device an exchange thread may take
+// the device's core while another core idles; unpinned devices measured
+// faster for small networks, pinned ones for large. Attaching the
+// exchange's goroutines to the device needs the exchange to run on
+// goroutines its caller starts.
 func (g *Group) serve(i int, m *member, cmds <-chan command, ready chan<- error) {
 	detach, err := m.dev.Attach()
 	ready <- err

@@ -41,7 +41,7 @@ func newLaunchCmd() *cobra.Command {
 		Short: "Train data-parallel in N processes on this machine, joined over TCP",
 		Long: "Start N worker processes on this machine (see `mariana worker`), one replica of\n" +
 			"the network each, joined over TCP on 127.0.0.1, and wait for them. --threads is\n" +
-			"shared among them and each gets cores of its own when it fits. Rank 0 reports,\n" +
+			"shared among them (with --pin, each gets cores of its own). Rank 0 reports,\n" +
 			"evaluates and writes checkpoints. When a worker fails or dies, the others fail\n" +
 			"too (or are killed after --grace), and launch exits with an error naming it.\n" +
 			"Ctrl-C stops every worker after the same step; rank 0 writes a checkpoint.\n" +
@@ -57,8 +57,8 @@ func newLaunchCmd() *cobra.Command {
 	fs.DurationVar(&f.grace, "grace", 5*time.Second,
 		"after a worker fails, how long the others get to stop by themselves before "+
 			"they are killed")
-	fs.BoolVar(&f.pin, "pin", true, "pin each worker to cores of its own when --threads fits "+
-		"in the machine")
+	fs.BoolVar(&f.pin, "pin", false, "pin each worker's device thread to cores of its own "+
+		"when --threads fits in the machine (see mariana train --pin)")
 	f.proc.registerProcess(cmd)
 	return cmd
 }

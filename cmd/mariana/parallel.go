@@ -30,8 +30,9 @@ func (p *parallelFlags) register(fs *pflag.FlagSet, withDevices bool) {
 		fs.IntVar(&p.devices, "devices", 0,
 			"data-parallel replicas in this process, one per device, sharing --threads "+
 				"(default: the spec's parallel.devices, else 1)")
-		fs.BoolVar(&p.pin, "pin", true, "pin each device's thread to cores of its own "+
-			"when --threads fits in the machine")
+		fs.BoolVar(&p.pin, "pin", false, "pin each device's thread to cores of its own "+
+			"when --threads fits in the machine (helps large networks; the exchange's "+
+			"own goroutines stay unpinned, so small ones run better without)")
 	}
 	fs.StringVar(&p.exchange, "exchange", "",
 		"exchange algorithm: auto, chain, ring, tree or central (default: the spec's "+
