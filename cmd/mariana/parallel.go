@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/mariana-dl/mariana/dataparallel"
 	"github.com/mariana-dl/mariana/device"
+	"github.com/mariana-dl/mariana/partition"
 	"github.com/mariana-dl/mariana/spec"
 	"github.com/mariana-dl/mariana/train"
 	"github.com/spf13/pflag"
@@ -76,8 +78,7 @@ func (p *parallelFlags) config(s *spec.Spec) dataparallel.Config {
 func newEngine(log *slog.Logger, job *train.Job, p parallelFlags,
 	threads int) (eng train.Engine, done func(), err error) {
 	if s := job.Spec; s.Parallel.Groups > 1 || s.Parallel.Workers > 1 {
-		return nil, nil, fmt.Errorf("%s: parallel.groups and parallel.workers ask for the "+
-			"model-parallel framework, which mariana train does not run yet", s.File)
+		return newPartitionedEngine(log, job, p, threads)
 	}
 	n := p.replicas(job.Spec)
 	if n == 1 {
@@ -102,14 +103,21 @@ func newEngine(log *slog.Logger, job *train.Job, p parallelFlags,
 		devs[i] = c
 		log.Info("device", "device", c.String())
 	}
+	closeDevices := func() {
+		for _, d := range devs {
+			d.Close()
+		}
+	}
 	g, err := dataparallel.NewLocal(job, devs, p.config(job.Spec))
 	if err != nil {
+		closeDevices()
 		return nil, nil, err
 	}
 	log.Info("exchange plan", "plan", g.Plan().String())
 	return g, func() {
 		logMemory(log, g)
 		g.Close()
+		closeDevices()
 	}, nil
 }
 
@@ -125,3 +133,22 @@ func logMemory(log *slog.Logger, g *dataparallel.Group) {
 }
 
 func mb(b int64) float64 { return round(float64(b)/1e6, 1) }
+
+// newPartitionedEngine returns the model-parallel engine: the spec's worker
+// groups, each worker a device holding one partition of the network. The
+// plan is logged before training starts.
+func newPartitionedEngine(log *slog.Logger, job *train.Job, p parallelFlags,
+	threads int) (train.Engine, func(), error) {
+	e, err := partition.NewEngine(job, partition.Options{
+		Threads: threads, Timeout: p.timeout, Pin: p.pin,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info("model-parallel plan",
+		"groups", job.Spec.Parallel.Groups,
+		"workers", job.Spec.Parallel.Workers,
+		"split", job.Spec.Parallel.Split)
+	fmt.Fprintln(os.Stderr, e.Runner().Plan())
+	return e, func() { e.Close() }, nil
+}

@@ -120,6 +120,7 @@ func runWorker(cmd *cobra.Command, arg string, f workerFlags) error {
 	if dev == nil {
 		dev = device.NewCPU(f.rank, job.Context.Threads)
 	}
+	defer dev.Close()
 
 	var ln net.Listener
 	if f.listenFD > 0 {
