@@ -72,7 +72,8 @@ type reply struct {
 // NewLocal builds an in-process group with one replica on each device,
 // linked by an in-process exchange group. The job's network becomes the
 // replica of device 0; the others are built from the job's spec and seed,
-// so every replica starts with the same weights.
+// so every replica starts with the same weights. The caller keeps the
+// devices, and closes them after the group.
 func NewLocal(job *train.Job, devs []device.Device, cfg Config) (*Group, error) {
 	if len(devs) < 1 {
 		return nil, fmt.Errorf("%w: no devices", ErrConfig)

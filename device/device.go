@@ -5,8 +5,10 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/mariana-dl/mariana/blas/auto"
+	"github.com/mariana-dl/mariana/internal/par"
 	"github.com/mariana-dl/mariana/layer"
 )
 
@@ -28,14 +30,24 @@ type Device interface {
 	// CPU device with cores locks the goroutine to an OS thread that runs
 	// only on those cores; a GPU device makes its context current.
 	Attach() (detach func(), err error)
+
+	// Close releases what the device holds for computing, such as a CPU
+	// device's worker goroutines. Contexts it gave out must not be used
+	// afterwards.
+	Close() error
 }
 
 // CPU is a device made of a number of the machine's threads, optionally
-// pinned to a set of cores.
+// pinned to a set of cores. A device of several threads runs its layers'
+// loops on a persistent pool of workers, started with the first Context
+// and, when the device has cores, pinned to them.
 type CPU struct {
 	index, threads int
 	cores          []int
 	mem            Memory
+
+	poolOnce sync.Once
+	pool     *par.Pool
 }
 
 // NewCPU returns CPU device number index with the given thread budget
@@ -132,9 +144,37 @@ func (c *CPU) String() string {
 		FormatCores(c.cores))
 }
 
-// Context returns a compute context using the device's threads.
+// Context returns a compute context using the device's threads. Every
+// context of the device shares its worker pool, which one goroutine drives
+// at a time (see par.Pool).
 func (c *CPU) Context() layer.Context {
-	return layer.Context{BLAS: auto.New(c.threads), SerialBLAS: auto.New(1), Threads: c.threads}
+	ctx := layer.Context{BLAS: auto.New(c.threads), SerialBLAS: auto.New(1), Threads: c.threads}
+	if c.threads > 1 {
+		c.poolOnce.Do(func() { c.pool = par.NewPool(c.threads, c.startWorker) })
+		ctx.Pool = c.pool
+	}
+	return ctx
+}
+
+// startWorker runs first on each of the pool's goroutines: it keeps the
+// worker on the device's cores for good.
+func (c *CPU) startWorker(int) {
+	if len(c.cores) == 0 {
+		return
+	}
+	runtime.LockOSThread()
+	// A worker that cannot be pinned still computes, only unpinned; the
+	// device's own goroutine reports the error when it attaches.
+	pinThread(c.cores)
+}
+
+// Close stops the device's worker pool, if it started one.
+func (c *CPU) Close() error {
+	c.poolOnce.Do(func() {})
+	if c.pool != nil {
+		c.pool.Close()
+	}
+	return nil
 }
 
 // Memory returns the device's memory account.
@@ -144,11 +184,11 @@ func (c *CPU) Memory() *Memory { return &c.mem }
 // run only on the device's cores. Matrix products the goroutine runs on
 // one thread (OpenBLAS through cgo runs on the calling thread) stay on the
 // device's cores. A device without cores attaches without pinning.
+// The device's pool workers pin themselves when they start.
 //
-// TODO: only the attached goroutine is pinned; the extra goroutines a
-// device with several threads starts (internal/par) are not, because
-// par.For starts fresh goroutines per call. A persistent pinned worker pool
-// per device would pin them too, once internal/par takes a pool.
+// TODO: the goroutines blas/openblas splits a product over are started per
+// product by internal/par's For and run unpinned; they would stay on the
+// device's cores once the BLAS implementations take the device's pool.
 func (c *CPU) Attach() (func(), error) {
 	if len(c.cores) == 0 {
 		return func() {}, nil

@@ -142,3 +142,34 @@ func TestCoreListsRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestContextRunsLoopsOnThePool checks that a device of several threads
+// hands out contexts that share one persistent pool of its size, that the
+// pool covers a loop, and that a one-thread device needs none.
+func TestContextRunsLoopsOnThePool(t *testing.T) {
+	d := NewCPU(0, 3)
+	a, b := d.Context(), d.Context()
+	if a.Pool == nil || a.Pool != b.Pool || a.Pool.Threads() != 3 {
+		t.Fatalf("contexts of a 3-thread device: pools %p and %p", a.Pool, b.Pool)
+	}
+	seen := make([]int, 100)
+	a.For(len(seen), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			seen[i]++
+		}
+	})
+	for i, n := range seen {
+		if n != 1 {
+			t.Fatalf("element %d visited %d times", i, n)
+		}
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if ctx := NewCPU(1, 1).Context(); ctx.Pool != nil {
+		t.Error("a one-thread device started a pool")
+	}
+	if err := NewCPU(2, 4).Close(); err != nil {
+		t.Errorf("closing a device that never computed: %v", err)
+	}
+}
