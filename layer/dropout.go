@@ -26,6 +26,10 @@ type Dropout struct {
 	threshold uint64
 	scale     float32
 	per       int // elements per sample
+
+	// first is the index, in the whole layer's sample, of this layer's
+	// first element: 0, except for a [DropoutSlice].
+	first int
 }
 
 // NewDropout returns a dropout layer.
@@ -102,7 +106,7 @@ func (l *Dropout) maskSamples(step int64, offset, lo, hi int, x, y []float32) {
 		key := l.sampleKey(step, offset+s)
 		xs, ys := x[s*l.per:(s+1)*l.per], y[s*l.per:(s+1)*l.per]
 		for i, v := range xs {
-			if elemHash(key, i)>>32 < l.threshold {
+			if elemHash(key, l.first+i)>>32 < l.threshold {
 				ys[i] = 0
 			} else {
 				ys[i] = v * l.scale
