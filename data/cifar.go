@@ -13,8 +13,8 @@ import (
 // data_batch_5.bin are the training set and test_batch.bin the test set.
 // Images are 3×32×32 and normalised with plain scaling.
 func LoadCIFAR10(dir string) (train, test *ImageSet, err error) {
-	paths := make([]string, len(CIFAR10TrainFiles()))
-	for i, name := range CIFAR10TrainFiles() {
+	paths := CIFAR10TrainFiles()
+	for i, name := range paths {
 		paths[i] = filepath.Join(dir, name)
 	}
 	train, err = ReadCIFAR10(paths...)

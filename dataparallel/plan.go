@@ -39,7 +39,7 @@ func (p Plan) String() string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, " %s %s %s", s.Layers, formatBytes(s.Plan.Bytes),
+		fmt.Fprintf(&b, " %s %s %s", s.Layers, exchange.FormatBytes(s.Plan.Bytes),
 			s.Plan.Config.Algorithm)
 	}
 	switch p.State {
@@ -70,17 +70,4 @@ func plan(topo exchange.Topology, lay *layout, cfg Config) (Plan, error) {
 		p.Segments = append(p.Segments, SegmentPlan{Layers: s.name, Plan: sp})
 	}
 	return p, nil
-}
-
-// formatBytes writes a size in decimal units, "3.7 MB".
-func formatBytes(n int64) string {
-	switch {
-	case n < 1000:
-		return fmt.Sprintf("%d B", n)
-	case n < 1000*1000:
-		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
-	case n < 1000*1000*1000:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-	}
-	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
 }

@@ -131,7 +131,7 @@ func (p Plan) String() string {
 	if p.Partitions == 1 {
 		parts = "partition"
 	}
-	fmt.Fprintf(&b, ", %d %s of %s", p.Partitions, parts, formatBytes(p.PartitionBytes))
+	fmt.Fprintf(&b, ", %d %s of %s", p.Partitions, parts, FormatBytes(p.PartitionBytes))
 	if p.Config.Ordered {
 		b.WriteString(", sums in rank order")
 	}
@@ -149,8 +149,9 @@ func (p Plan) String() string {
 	return b.String()
 }
 
-// formatBytes writes a size in decimal units, "3.7 MB".
-func formatBytes(n int64) string {
+// FormatBytes writes a size in decimal units, "3.7 MB", as plans and logs
+// of the exchange show it.
+func FormatBytes(n int64) string {
 	switch {
 	case n < 1000:
 		return fmt.Sprintf("%d B", n)

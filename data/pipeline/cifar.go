@@ -59,8 +59,8 @@ func OpenCIFAR10(paths []string, cacheDir string) (*CIFAR10, error) {
 // cifar-10-batches-bin of the official archive): data_batch_1.bin to
 // data_batch_5.bin are the training set and test_batch.bin the test set.
 func OpenCIFAR10Dir(dir, cacheDir string) (train, test *CIFAR10, err error) {
-	paths := make([]string, len(data.CIFAR10TrainFiles()))
-	for i, name := range data.CIFAR10TrainFiles() {
+	paths := data.CIFAR10TrainFiles()
+	for i, name := range paths {
 		paths[i] = filepath.Join(dir, name)
 	}
 	train, err = OpenCIFAR10(paths, cacheDir)
