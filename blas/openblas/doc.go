@@ -4,26 +4,33 @@
 //
 // # Threads
 //
-// OpenBLAS keeps one process-wide thread pool whose size is a global
-// setting, which cannot give two devices of one machine a core each. So the
-// package sets OpenBLAS's own pool to one thread, once, and an [Impl] made
-// by [New] with n threads splits each product itself: C is cut into n
-// disjoint blocks along its longer side (rows or columns), and n goroutines
-// each call the single-threaded cblas_sgemm on their block. Two Impls of
-// one thread each therefore run side by side on two goroutines without
-// sharing anything but the read-only library code. Products of fewer than
-// about eight million floating-point operations are not split, because
-// waking another goroutine would cost more than it saves.
+// The number of threads a product may use belongs to its [Impl], not to the
+// process: two devices of one machine must each keep to their own cores.
+// OpenBLAS's pthreads build has one process-wide count, but its OpenMP
+// build (Debian's libopenblas0-openmp) reads the count from the calling
+// thread, so the package links that build first (see [Threading]) and sets
+// the count on every call. Then:
 //
-// The price of this independence: OpenBLAS's own threads share the packed
-// copy of the operand they all read, while each goroutine here packs its
-// own. BenchmarkSplit measures both ways; see [plan].
+//   - a product of an Impl of one thread, or one too small to be worth a
+//     second thread (about eight million floating-point operations), runs
+//     on the calling thread alone;
+//   - a bigger product of an Impl of n threads runs on OpenBLAS's own n
+//     threads, which share one packed copy of the operands, unless another
+//     such product is running: OpenBLAS 0.3.21 gives all of them one set of
+//     thread buffers, so the second is split instead, as below.
 //
-// Calling a single-threaded OpenBLAS from several threads of one program is
-// the use OpenBLAS recommends for programs that thread themselves; each call
+// Split: C is cut into n disjoint blocks along its longer side, and n
+// goroutines each call the one-thread product on their block. This is also
+// how every product of several threads runs when the loaded library is the
+// pthreads build. It shares nothing between calls, at the price of packing
+// the shared operand once per goroutine: 70 to 90% of OpenBLAS's own
+// threads on two cores (BenchmarkSplit measures both).
+//
+// Calling a one-thread OpenBLAS from several threads of one program is the
+// use OpenBLAS recommends for programs that thread themselves; each call
 // takes its own packing buffers and writes only its own block of C. The
-// package's tests run many such calls at once and compare every result with
-// a float64 reference.
+// package's tests run such calls, and threaded ones, at once, and compare
+// every result with the same product run alone.
 //
 // # Kernel selection
 //
@@ -38,8 +45,10 @@
 //
 // # Building
 //
-// The package links with -lopenblas and includes <cblas.h>, which Debian's
-// libopenblas-dev provides through its alternatives. With another layout,
+// The package links with -lopenblas -lgomp and includes <cblas.h>, which
+// Debian's libopenblas-dev provides through its alternatives; the run path
+// names the OpenMP build's folder, so that build loads when it is
+// installed, whatever the alternatives say. With another layout,
 // point CGO_CFLAGS and CGO_LDFLAGS at OpenBLAS's include and library
 // directories.
 package openblas

@@ -3,7 +3,16 @@
 package openblas
 
 /*
-#cgo LDFLAGS: -lopenblas
+// Debian installs each threading model of OpenBLAS in a folder of its own
+// and points libopenblas.so.0 at one of them through its alternatives. The
+// run path prefers the OpenMP build (package libopenblas0-openmp), whose
+// thread count is per calling thread; without it the loader takes whichever
+// build the alternatives name, and [configure] finds out which it got.
+#cgo linux,amd64 LDFLAGS: -L/usr/lib/x86_64-linux-gnu/openblas-openmp
+#cgo linux,amd64 LDFLAGS: -Wl,-rpath,/usr/lib/x86_64-linux-gnu/openblas-openmp
+#cgo linux,arm64 LDFLAGS: -L/usr/lib/aarch64-linux-gnu/openblas-openmp
+#cgo linux,arm64 LDFLAGS: -Wl,-rpath,/usr/lib/aarch64-linux-gnu/openblas-openmp
+#cgo LDFLAGS: -lopenblas -lgomp
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
@@ -56,15 +65,30 @@ import "sync"
 // setup runs [configure] once per process, before the first product.
 var setup sync.Once
 
+// perCallThreads is whether the loaded OpenBLAS takes its thread count from
+// the calling thread (the OpenMP build). Set once by [configure].
+var perCallThreads bool
+
 // configure puts the process-wide OpenBLAS state where this package needs
-// it: kernels that match the CPU, and a pool of one thread, so that every
-// call computes on the calling thread and an [Impl] alone decides how many
-// threads a product uses.
+// it: kernels that match the CPU, and a default of one thread, so that a
+// call computes on the calling thread unless an [Impl] asks for more.
 func configure() {
 	if core := C.mariana_better_core(); core != nil {
 		C.mariana_select_core(core)
 	}
 	C.openblas_set_num_threads(1)
+	perCallThreads = C.openblas_get_parallel() == C.OPENBLAS_OPENMP
+}
+
+// Threading names how an [Impl] of several threads runs a product: "openmp"
+// when OpenBLAS's own threads compute it, "split" when goroutines each run
+// a one-thread call on a block of C (see the package documentation).
+func Threading() string {
+	setup.Do(configure)
+	if perCallThreads {
+		return "openmp"
+	}
+	return "split"
 }
 
 // Core returns the name of the OpenBLAS kernels in use, such as "SkylakeX"

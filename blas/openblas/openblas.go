@@ -3,17 +3,30 @@
 package openblas
 
 /*
-// cblas_sgemm neither keeps the pointers it is given past the call nor calls
-// back into Go, which lets cgo skip the bookkeeping for either.
-#cgo noescape cblas_sgemm
-#cgo nocallback cblas_sgemm
+// mariana_sgemm neither keeps the pointers it is given past the call nor
+// calls back into Go, which lets cgo skip the bookkeeping for either.
+#cgo noescape mariana_sgemm
+#cgo nocallback mariana_sgemm
 #include <cblas.h>
+
+void omp_set_num_threads(int);
+
+// mariana_sgemm is cblas_sgemm on row-major operands with at most threads
+// threads. An OpenMP build of OpenBLAS reads the count from the calling
+// thread; other builds ignore it and keep their process-wide count of one.
+static void mariana_sgemm(int threads, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
+		blasint m, blasint n, blasint k, float alpha, const float *a, blasint lda,
+		const float *b, blasint ldb, float beta, float *c, blasint ldc) {
+	omp_set_num_threads(threads);
+	cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
 */
 import "C"
 
 import (
 	"fmt"
 	"math"
+	"sync"
 	"unsafe"
 
 	"github.com/mariana-dl/mariana/blas"
@@ -61,36 +74,50 @@ func (o *Impl) Sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 	}
 
 	parts, byRows := plan(m, n, k, o.threads)
-	if parts <= 1 {
-		sgemm(tA, tB, alpha, a, b, beta, c, 0, m, 0, n)
-		return
+	switch {
+	case parts <= 1:
+		sgemm(1, tA, tB, alpha, a, b, beta, c, 0, m, 0, n)
+	case perCallThreads && threaded.TryLock():
+		sgemm(parts, tA, tB, alpha, a, b, beta, c, 0, m, 0, n)
+		threaded.Unlock()
+	default:
+		run(parts, byRows, tA, tB, alpha, a, b, beta, c)
 	}
-	run(parts, byRows, tA, tB, alpha, a, b, beta, c)
 }
+
+// threaded is held by the one product that OpenBLAS's own threads compute.
+// OpenBLAS 0.3.21's OpenMP build keeps one set of buffers for its threads,
+// shared by every caller, so two threaded products at once would write over
+// each other's packed operands; a product that finds it held is split over
+// one-thread calls instead, which share nothing. One-thread calls never
+// take it.
+var threaded sync.Mutex
 
 // run computes the product on parts goroutines, each owning a disjoint
 // block of C's rows (byRows) or columns. Block edges fall on multiples of
 // [granule] so that OpenBLAS's register blocks stay whole.
 //
-// TODO: on two cores this reaches 70 to 90% of OpenBLAS's own two threads
-// on large squares, and less on the MLP's shapes: every goroutine packs the
-// shared operand again, where OpenBLAS's threads share one packed copy and
-// spin between calls instead of parking. OpenBLAS 0.3.21 has only a
-// process-wide thread count, which two devices cannot share; the
-// openblas_set_num_threads_local of later releases (0.3.27 on) aims at a
-// count per calling thread and could replace this split once Debian ships
-// it and it proves to work with the pthreads build.
+// Products take this path only when the loaded OpenBLAS cannot run a
+// product on a count of threads of the caller's choosing (its pthreads
+// build), or when another product holds OpenBLAS's threads.
+//
+// TODO: on two cores the split reaches 70 to 90% of OpenBLAS's own two
+// threads on large squares, and less on the MLP's shapes: every goroutine
+// packs the shared operand again, where OpenBLAS's threads share one packed
+// copy. It matters where the OpenMP build is missing and where several
+// devices of more than one thread each share a process.
 func run(parts int, byRows bool, tA, tB blas.Transpose, alpha float32,
 	a, b blas.General, beta float32, c blas.General) {
 	blas.RunSplit(parts, byRows, c.Rows, c.Cols, granule, func(r0, r1, c0, c1 int) {
-		sgemm(tA, tB, alpha, a, b, beta, c, r0, r1, c0, c1)
+		sgemm(1, tA, tB, alpha, a, b, beta, c, r0, r1, c0, c1)
 	})
 }
 
-// sgemm hands rows [r0, r1) and columns [c0, c1) of C to cblas_sgemm. The
-// range must be non-empty and k positive, so every pointer taken below
-// addresses an element inside its view.
-func sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
+// sgemm hands rows [r0, r1) and columns [c0, c1) of C to OpenBLAS, to be
+// computed on at most threads threads. The range must be non-empty and k
+// positive, so every pointer taken below addresses an element inside its
+// view.
+func sgemm(threads int, tA, tB blas.Transpose, alpha float32, a, b blas.General,
 	beta float32, c blas.General, r0, r1, c0, c1 int) {
 	k := a.Cols
 	if tA {
@@ -107,7 +134,7 @@ func sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 	if tB {
 		bi, tb = c0*b.Stride, C.CblasTrans
 	}
-	C.cblas_sgemm(C.CblasRowMajor, ta, tb,
+	C.mariana_sgemm(C.int(threads), ta, tb,
 		C.blasint(r1-r0), C.blasint(c1-c0), C.blasint(k),
 		C.float(alpha), (*C.float)(unsafe.Pointer(&a.Data[ai])), C.blasint(a.Stride),
 		(*C.float)(unsafe.Pointer(&b.Data[bi])), C.blasint(b.Stride),

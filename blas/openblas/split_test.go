@@ -56,13 +56,13 @@ func BenchmarkSplit(b *testing.B) {
 			setThreadsInPool(threads)
 			defer setThreadsInPool(1)
 			for b.Loop() {
-				sgemm(s.tA, s.tB, 1, a, bm, 0, c, 0, s.m, 0, s.n)
+				sgemm(threads, s.tA, s.tB, 1, a, bm, 0, c, 0, s.m, 0, s.n)
 			}
 			report(b)
 		})
 		b.Run(s.name+"/serial", func(b *testing.B) {
 			for b.Loop() {
-				sgemm(s.tA, s.tB, 1, a, bm, 0, c, 0, s.m, 0, s.n)
+				sgemm(1, s.tA, s.tB, 1, a, bm, 0, c, 0, s.m, 0, s.n)
 			}
 			report(b)
 		})
