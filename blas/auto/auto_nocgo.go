@@ -12,3 +12,13 @@ import (
 func New(threads int) blas.Impl {
 	return native.New(threads)
 }
+
+// Reason says why [New] returns the pure-Go implementation.
+func Reason() string {
+	return "built without cgo (CGO_ENABLED=0)"
+}
+
+// Describe names the implementation [New] returns, for logs.
+func Describe() string {
+	return "native (" + Reason() + ")"
+}

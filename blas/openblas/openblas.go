@@ -3,23 +3,13 @@
 package openblas
 
 /*
-// mariana_sgemm neither keeps the pointers it is given past the call nor
-// calls back into Go, which lets cgo skip the bookkeeping for either.
+// mariana_sgemm (library.go) neither keeps the pointers it is given past the
+// call nor calls back into Go, which lets cgo skip the bookkeeping for
+// either.
 #cgo noescape mariana_sgemm
 #cgo nocallback mariana_sgemm
-#include <cblas.h>
-
-void omp_set_num_threads(int);
-
-// mariana_sgemm is cblas_sgemm on row-major operands with at most threads
-// threads. An OpenMP build of OpenBLAS reads the count from the calling
-// thread; other builds ignore it and keep their process-wide count of one.
-static void mariana_sgemm(int threads, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
-		blasint m, blasint n, blasint k, float alpha, const float *a, blasint lda,
-		const float *b, blasint ldb, float beta, float *c, blasint ldc) {
-	omp_set_num_threads(threads);
-	cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
+void mariana_sgemm(int threads, int ta, int tb, int m, int n, int k, float alpha,
+	const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 */
 import "C"
 
@@ -38,11 +28,12 @@ type Impl struct {
 	threads int
 }
 
-// New returns an Impl that splits each product over threads goroutines;
-// threads below 1 count as 1. The first call also configures OpenBLAS for
-// the process (see the package documentation).
+// New returns an Impl whose products use at most threads threads; threads
+// below 1 count as 1. It panics when no OpenBLAS library loads: call [Load]
+// first to find out, as blas/auto does. The first call also configures
+// OpenBLAS for the process (see the package documentation).
 func New(threads int) *Impl {
-	setup.Do(configure)
+	mustLoad()
 	return &Impl{threads: max(threads, 1)}
 }
 
@@ -85,6 +76,12 @@ func (o *Impl) Sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 	}
 }
 
+// CBLAS's values of enum CBLAS_TRANSPOSE.
+const (
+	cblasNoTrans C.int = 111
+	cblasTrans   C.int = 112
+)
+
 // threaded is held by the one product that OpenBLAS's own threads compute.
 // OpenBLAS 0.3.21's OpenMP build keeps one set of buffers for its threads,
 // shared by every caller, so two threaded products at once would write over
@@ -126,20 +123,18 @@ func sgemm(threads int, tA, tB blas.Transpose, alpha float32, a, b blas.General,
 
 	// Row r of op(A) starts at A's row r, or at A's column r when A is
 	// transposed; column j of op(B) likewise.
-	ai, ta := r0*a.Stride, C.enum_CBLAS_TRANSPOSE(C.CblasNoTrans)
+	ai, ta := r0*a.Stride, cblasNoTrans
 	if tA {
-		ai, ta = r0, C.CblasTrans
+		ai, ta = r0, cblasTrans
 	}
-	bi, tb := c0, C.enum_CBLAS_TRANSPOSE(C.CblasNoTrans)
+	bi, tb := c0, cblasNoTrans
 	if tB {
-		bi, tb = c0*b.Stride, C.CblasTrans
+		bi, tb = c0*b.Stride, cblasTrans
 	}
-	C.mariana_sgemm(C.int(threads), ta, tb,
-		C.blasint(r1-r0), C.blasint(c1-c0), C.blasint(k),
-		C.float(alpha), (*C.float)(unsafe.Pointer(&a.Data[ai])), C.blasint(a.Stride),
-		(*C.float)(unsafe.Pointer(&b.Data[bi])), C.blasint(b.Stride),
-		C.float(beta), (*C.float)(unsafe.Pointer(&c.Data[r0*c.Stride+c0])),
-		C.blasint(c.Stride))
+	C.mariana_sgemm(C.int(threads), ta, tb, C.int(r1-r0), C.int(c1-c0), C.int(k),
+		C.float(alpha), (*C.float)(unsafe.Pointer(&a.Data[ai])), C.int(a.Stride),
+		(*C.float)(unsafe.Pointer(&b.Data[bi])), C.int(b.Stride),
+		C.float(beta), (*C.float)(unsafe.Pointer(&c.Data[r0*c.Stride+c0])), C.int(c.Stride))
 }
 
 // scale sets C = beta*C, writing zeros when beta is 0 so that NaN or Inf

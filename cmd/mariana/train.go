@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/mariana-dl/mariana/blas/auto"
 	"github.com/mariana-dl/mariana/checkpoint"
 	"github.com/mariana-dl/mariana/optim"
 	"github.com/mariana-dl/mariana/spec"
@@ -108,7 +109,7 @@ func trainWith(ctx context.Context, log *slog.Logger, job *train.Job, src []byte
 		"steps", cfg.Steps,
 		"batch", s.Train.Batch,
 		"threads", job.Context.Threads,
-		"blas", job.Context.BLAS.Name(),
+		"blas", auto.Describe(),
 		"solver", optim.Describe(job.Solver.Config()))
 
 	res, err := tr.Run(ctx)
