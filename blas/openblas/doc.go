@@ -43,12 +43,14 @@
 // OpenBLAS to select again with the right core (SkylakeX for AVX-512,
 // Haswell for AVX2). [Core] reports the kernels in use.
 //
-// # Building
+// # Loading
 //
-// The package links with -lopenblas -lgomp and includes <cblas.h>, which
-// Debian's libopenblas-dev provides through its alternatives; the run path
-// names the OpenMP build's folder, so that build loads when it is
-// installed, whatever the alternatives say. With another layout,
-// point CGO_CFLAGS and CGO_LDFLAGS at OpenBLAS's include and library
-// directories.
+// The package does not link OpenBLAS: it loads the library with dlopen the
+// first time it is needed ([Load]), so that it can prefer Debian's OpenMP
+// build by its path, fall back to whichever libopenblas.so.0 the system's
+// loader finds, and, when none loads, let blas/auto take the pure-Go
+// products instead of the program failing to start. MARIANA_OPENBLAS names
+// the one library to try instead. Loading it late also lets the package
+// bound how long OpenMP's idle threads spin (GOMP_SPINCOUNT, unless the
+// user sets it or OMP_WAIT_POLICY), which libgomp reads only as it loads.
 package openblas
