@@ -3,6 +3,7 @@ package par
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestForCoversEveryIndexOnce(t *testing.T) {
@@ -25,8 +26,63 @@ func TestForCoversEveryIndexOnce(t *testing.T) {
 				t.Fatalf("threads=%d n=%d: index %d visited %d times", tc.threads, tc.n, i, h)
 			}
 		}
-		if want := min(max(tc.threads, 1), tc.n); int(calls.Load()) != want {
+		want := 0
+		if tc.n > 0 {
+			want = pieces(min(max(tc.threads, 1), tc.n), tc.n)
+		}
+		if tc.threads <= 1 && tc.n > 0 {
+			want = 1
+		}
+		if int(calls.Load()) != want {
 			t.Errorf("threads=%d n=%d: %d calls, want %d", tc.threads, tc.n, calls.Load(), want)
 		}
+	}
+}
+
+// TestForBalancesASlowWorker holds worker 1 on its first range until the
+// other workers have done every other range, which they can only do by
+// taking worker 1's share: an equal split fixed in advance fails here
+// (after a timeout instead of hanging).
+func TestForBalancesASlowWorker(t *testing.T) {
+	const threads, n = 2, 64
+	for _, run := range []struct {
+		name string
+		loop func(fn func(w, lo, hi int))
+	}{
+		{"goroutines", func(fn func(w, lo, hi int)) { For(threads, n, fn) }},
+		{"pool", func(fn func(w, lo, hi int)) {
+			p := NewPool(threads, nil)
+			defer p.Close()
+			p.For(n, fn)
+		}},
+	} {
+		t.Run(run.name, func(t *testing.T) {
+			var others atomic.Int32
+			heldFor := 0
+			timedOut := false
+			run.loop(func(w, lo, hi int) {
+				if w != 1 || heldFor > 0 {
+					others.Add(int32(hi - lo))
+					return
+				}
+				heldFor = hi - lo
+				deadline := time.Now().Add(5 * time.Second)
+				for int(others.Load()) < n-heldFor {
+					if time.Now().After(deadline) {
+						timedOut = true
+						return
+					}
+					time.Sleep(time.Millisecond)
+				}
+			})
+			if heldFor >= n/threads {
+				t.Errorf("worker 1's first range holds %d of %d iterations: a slow worker "+
+					"keeps a whole share", heldFor, n)
+			}
+			if timedOut {
+				t.Errorf("worker 1 held on %d iterations: the others did only %d of the "+
+					"remaining %d", heldFor, others.Load(), n-heldFor)
+			}
+		})
 	}
 }

@@ -1,6 +1,9 @@
 package par
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Pool is a fixed set of goroutines that run the pieces of loops, so that a
 // device's loops start no goroutines and allocate nothing once the pool
@@ -13,14 +16,18 @@ type Pool struct {
 	mu      sync.Mutex
 	tasks   []chan task
 	wg      sync.WaitGroup
+	next    atomic.Int64 // the next piece of the running loop
 	closed  bool
 }
 
+// task is one worker's part in a loop: take pieces of n iterations cut
+// into parts from next, and call fn on them.
 type task struct {
-	fn     func(worker, lo, hi int)
-	w, lo  int
-	hi     int
-	finish *sync.WaitGroup
+	fn       func(worker, lo, hi int)
+	w        int
+	parts, n int
+	next     *atomic.Int64
+	finish   *sync.WaitGroup
 }
 
 // NewPool starts a pool of threads workers: threads-1 goroutines, the
@@ -38,7 +45,7 @@ func NewPool(threads int, start func(worker int)) *Pool {
 				start(worker)
 			}
 			for t := range ch {
-				t.fn(t.w, t.lo, t.hi)
+				take(t.next, t.w, t.parts, t.n, t.fn)
 				t.finish.Done()
 			}
 		}(i + 1)
@@ -49,12 +56,13 @@ func NewPool(threads int, start func(worker int)) *Pool {
 // Threads returns the number of workers, the caller of For included.
 func (p *Pool) Threads() int { return p.threads }
 
-// For is [For] on the pool's workers: fn(worker, lo, hi) runs on up to
-// Threads disjoint, contiguous ranges covering [0, n), and For returns when
-// all are done. The calling goroutine runs worker 0's range.
+// For is [For] on the pool's workers: fn(worker, lo, hi) runs on disjoint,
+// contiguous ranges covering [0, n), taken in turn by up to Threads
+// workers, and For returns when all are done. The calling goroutine is
+// worker 0.
 func (p *Pool) For(n int, fn func(worker, lo, hi int)) {
-	parts := min(p.threads, n)
-	if parts <= 1 {
+	workers := min(p.threads, n)
+	if workers <= 1 {
 		if n > 0 {
 			fn(0, 0, n)
 		}
@@ -67,22 +75,13 @@ func (p *Pool) For(n int, fn func(worker, lo, hi int)) {
 		panic("par: For on a closed pool")
 	}
 
-	chunk, extra := n/parts, n%parts
-	bounds := func(w int) (int, int) {
-		lo := w*chunk + min(w, extra)
-		hi := lo + chunk
-		if w < extra {
-			hi++
-		}
-		return lo, hi
+	parts := pieces(workers, n)
+	p.next.Store(0)
+	p.wg.Add(workers - 1)
+	for w := 1; w < workers; w++ {
+		p.tasks[w-1] <- task{fn: fn, w: w, parts: parts, n: n, next: &p.next, finish: &p.wg}
 	}
-	p.wg.Add(parts - 1)
-	for w := 1; w < parts; w++ {
-		lo, hi := bounds(w)
-		p.tasks[w-1] <- task{fn: fn, w: w, lo: lo, hi: hi, finish: &p.wg}
-	}
-	lo, hi := bounds(0)
-	fn(0, lo, hi)
+	take(&p.next, 0, parts, n, fn)
 	p.wg.Wait()
 }
 
