@@ -44,6 +44,10 @@ type Peers struct {
 	// Network is the link between hosts, for the planner; zero means
 	// NetworkLink. Processes on one host use exchange.LoopbackLink.
 	Network exchange.Link
+
+	// NoSharedMemory makes processes on one host exchange over TCP
+	// instead of shared memory (see tcp.Config).
+	NoSharedMemory bool
 }
 
 // Connect joins this process to the group over TCP and returns its
@@ -58,7 +62,7 @@ func Connect(ctx context.Context, p Peers) (exchange.Transport, exchange.Topolog
 	}
 	t, err := tcp.Connect(ctx, tcp.Config{
 		Rank: p.Rank, Addrs: p.Addrs, JobID: p.JobID, Listener: p.Listener,
-		DialTimeout: p.DialTimeout, IOTimeout: p.IOTimeout,
+		DialTimeout: p.DialTimeout, IOTimeout: p.IOTimeout, NoSharedMemory: p.NoSharedMemory,
 	})
 	if err != nil {
 		return nil, exchange.Topology{}, fmt.Errorf("dataparallel: join the group: %w", err)

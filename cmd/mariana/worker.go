@@ -24,6 +24,7 @@ type workerFlags struct {
 	cores       string
 	listenFD    int
 	dialTimeout time.Duration
+	shm         bool
 	bench       bool
 	train       trainFlags
 	benchFlags  benchFlags
@@ -39,6 +40,8 @@ func (f *workerFlags) registerProcess(cmd *cobra.Command) {
 		"measure training throughput on random data instead of training (as mariana bench)")
 	fs.DurationVar(&f.dialTimeout, "dial-timeout", 0,
 		"give up when the other processes cannot be reached within this time (default 30s)")
+	fs.BoolVar(&f.shm, "shm", true,
+		"exchange with processes on this host through shared memory (false: over TCP)")
 }
 
 func newWorkerCmd() *cobra.Command {
@@ -141,6 +144,7 @@ func runWorker(cmd *cobra.Command, arg string, f workerFlags) error {
 	t, topo, err := dataparallel.Connect(cmd.Context(), dataparallel.Peers{
 		Rank: f.rank, Addrs: addrs, JobID: jobID, Listener: ln,
 		DialTimeout: f.dialTimeout, IOTimeout: f.train.parallel.timeout,
+		NoSharedMemory: !f.shm,
 	})
 	if err != nil {
 		return err

@@ -13,6 +13,13 @@ const (
 	DefaultDialTimeout = 30 * time.Second
 	DefaultIOTimeout   = 60 * time.Second
 	DefaultFrameBytes  = 1 << 20
+	DefaultRingBytes   = 4 << 20
+)
+
+// Bounds of Config.RingBytes.
+const (
+	MinRingBytes = 64 << 10
+	MaxRingBytes = 1 << 30
 )
 
 // Config is one member's view of a TCP group.
@@ -52,6 +59,30 @@ type Config struct {
 	// while the next is in flight. A multiple of 4 from 4096 to
 	// MaxFrameBytes; zero means DefaultFrameBytes.
 	FrameBytes int
+
+	// NoSharedMemory turns the shared-memory path off: members on the
+	// same host then exchange data over TCP as remote ones do. By
+	// default two members on one host move their data through shared
+	// memory (see the package overview), and fall back to TCP without
+	// an error where that is not possible.
+	NoSharedMemory bool
+
+	// RingBytes is the size of the shared-memory ring this member
+	// receives on from each member on its host; a message longer than
+	// the ring streams through it. A power of two from MinRingBytes to
+	// MaxRingBytes; zero means DefaultRingBytes. The sender uses the
+	// receiver's size, so members may differ.
+	RingBytes int
+
+	// SharedMemoryDir is the directory in which this member creates its
+	// ring files, which are unlinked as soon as the peer has mapped
+	// them. Empty means /dev/shm, or os.TempDir() where that is missing.
+	SharedMemoryDir string
+}
+
+// validRingBytes reports whether n is a ring size members accept.
+func validRingBytes(n uint64) bool {
+	return n >= MinRingBytes && n <= MaxRingBytes && n&(n-1) == 0
 }
 
 // withDefaults checks c and fills in its zero values.
@@ -74,6 +105,9 @@ func (c Config) withDefaults() (Config, error) {
 		c.FrameBytes%4 != 0):
 		return bad("frame size %d, want a multiple of 4 from 4096 to %d",
 			c.FrameBytes, MaxFrameBytes)
+	case c.RingBytes != 0 && !validRingBytes(uint64(c.RingBytes)):
+		return bad("ring size %d, want a power of two from %d to %d",
+			c.RingBytes, MinRingBytes, MaxRingBytes)
 	}
 	for i, a := range c.Addrs {
 		if _, _, err := net.SplitHostPort(a); err != nil {
@@ -88,6 +122,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.FrameBytes == 0 {
 		c.FrameBytes = DefaultFrameBytes
+	}
+	if c.RingBytes == 0 {
+		c.RingBytes = DefaultRingBytes
 	}
 	return c, nil
 }

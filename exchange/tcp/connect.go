@@ -14,10 +14,11 @@ import (
 
 // link is the outcome of connecting to one peer.
 type link struct {
-	rank int
-	conn net.Conn
-	br   *bufio.Reader
-	err  error
+	rank  int
+	conn  net.Conn
+	br    *bufio.Reader
+	rings rings
+	err   error
 }
 
 // Connect joins the group: it connects to every other member (higher
@@ -82,7 +83,7 @@ func Connect(ctx context.Context, cfg Config) (*Transport, error) {
 			first = l.err
 			cancel()
 		case l.err == nil:
-			t.addPeer(l.rank, l.conn, l.br)
+			t.addPeer(l.rank, l.conn, l.br, l.rings)
 		}
 	}
 	wg.Wait()
@@ -93,6 +94,7 @@ func Connect(ctx context.Context, cfg Config) (*Transport, error) {
 		for _, p := range t.peers {
 			if p != nil {
 				p.conn.Close()
+				p.rings.release()
 			}
 		}
 		return nil, first
@@ -170,10 +172,15 @@ func (t *Transport) clientHandshake(ctx context.Context, cfg Config, conn net.Co
 	if _, err := conn.Write(appendControl(nil, kindReady, cfg.Rank, nil)); err != nil {
 		return fail(err)
 	}
+	rs, err := setupShm(cfg, conn, br, j)
+	if err != nil {
+		return fail(err)
+	}
 	if !end() {
+		rs.release()
 		return fail(fmt.Errorf("exchange: setup ended: %w", ctx.Err()))
 	}
-	return link{rank: j, conn: conn, br: br}
+	return link{rank: j, conn: conn, br: br, rings: rs}
 }
 
 // accept takes connections from every higher rank until all have joined
@@ -292,11 +299,17 @@ func (t *Transport) serverHandshake(ctx context.Context, cfg Config, conn net.Co
 	case h.kind != kindReady:
 		return refuse(dialer, fmt.Sprintf("%v frame instead of ready", h.kind))
 	}
+	rs, err := setupShm(cfg, conn, br, dialer)
+	if err != nil {
+		conn.Close()
+		return link{rank: dialer}, fmt.Sprintf("%s: %v", from, err)
+	}
 	if !end() {
+		rs.release()
 		conn.Close()
 		return link{rank: dialer}, fmt.Sprintf("%s: setup ended during the handshake", from)
 	}
-	return link{rank: dialer, conn: conn, br: br}, ""
+	return link{rank: dialer, conn: conn, br: br, rings: rs}, ""
 }
 
 // watch bounds a handshake on conn by ctx: its deadline, and its end if

@@ -1,6 +1,7 @@
 // Package tcp is the network transport of package exchange: the members
 // of a group are processes on one or several hosts, connected pairwise
-// over TCP.
+// over TCP. Members on the same host move their data through shared
+// memory instead, and keep the connection for everything else.
 //
 // # Setup
 //
@@ -9,7 +10,8 @@
 // it listens, and accepts each higher rank. A handshake checks, both
 // ways, the job id, the group size and that each side has the rank the
 // other expects, and refuses the connection otherwise with a reason that
-// both sides report. Setup ends within DialTimeout.
+// both sides report. Then the two agree which directions use shared
+// memory (see below). Setup ends within DialTimeout.
 //
 // # Frames
 //
@@ -18,8 +20,9 @@
 //
 //	offset  size  field
 //	0       4     magic "MXCH"
-//	4       1     version (1)
-//	5       1     kind: data, hello, ready, refuse, abort, bye, probe, waits
+//	4       1     version (2)
+//	5       1     kind: data, hello, ready, refuse, abort, bye, probe, waits,
+//	              shm-offer, shm-answer
 //	6       2     reserved, zero
 //	8       4     sender rank
 //	12      8     tag: the operation and phase a data message belongs to
@@ -32,6 +35,59 @@
 // written from and read into float32 memory directly; elsewhere they are
 // converted. A frame whose checksum fails is never used: the group fails
 // with ErrChecksum naming the sender.
+//
+// The version changes whenever the layout of a frame, the meaning of a
+// kind or the handshake does. A member reads only frames of its own
+// version, so members of different versions never form a group: the
+// handshake fails with ErrProtocol. Version 2 added the shared-memory
+// setup.
+//
+// # Shared memory
+//
+// Each direction between two members on one host is a ring: a
+// single-producer, single-consumer queue in a file that both map. The
+// receiver creates the file (in Config.SharedMemoryDir, by default
+// /dev/shm) with a random name and a random 128-bit nonce in its header,
+// and the two agree on it right after the handshake:
+//
+//	shm-offer   empty (no ring), or: ring bytes (uint64), nonce (16 bytes),
+//	            the file's path
+//	shm-answer  1 byte: 1 if the sender mapped the ring and found the
+//	            nonce, else 0
+//
+// Both ends send their offer, then read the other's, then answer it, so
+// the setup costs one round trip and cannot deadlock. A member offers a
+// ring only when the connection's addresses say that the peer is on its
+// host (loopback, or one address at both ends); the nonce proves it. As
+// soon as the answer is in, the file is unlinked: the memory lives only
+// as long as the two mappings, so nothing is left behind however the
+// processes end. Anything that fails on the way (another host, no
+// memory file system, a full one, permissions, another platform, or
+// Config.NoSharedMemory on either side) leaves that direction on TCP
+// data frames, without an error.
+//
+// A ring file is a 4096-byte header and RingBytes of records. The header
+// holds a magic number, the layout's version, the size, the nonce, and,
+// each on a 64-byte cache line of its own, the producer's head and the
+// consumer's tail (bytes published and released so far, 64-bit) and a
+// futex word with a "sleeping" flag for each side. A record is a tag
+// (8 bytes), the message length and the chunk length (4 bytes each) and
+// the chunk, padded to 64 bytes; a message longer than an eighth of the
+// ring travels as several records, so the receiver adds one chunk while
+// the sender copies the next. The sender copies the values into the ring
+// once; the receiver copies or adds them from there into its buffer.
+// Records are checked against what the producer published, as frames
+// are, but carry no checksum: memory is not a network that damages data.
+//
+// A side that must wait spins briefly, then sleeps on its futex with the
+// flag raised, so the other side only makes a system call when someone
+// sleeps. Sleeps last a few milliseconds at most, and a failure or Close
+// wakes every sleeper of the group. The connection still carries the
+// control frames, so a peer that dies, aborts or leaves is noticed as
+// over TCP, and a receive that gets nothing, or a send that finds no
+// room, for IOTimeout fails through the same search for the stuck
+// member. Each member maps RingBytes twice for every other member on its
+// host (its own ring and the peer's), until Close.
 //
 // # Timeouts and failures
 //

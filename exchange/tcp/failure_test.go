@@ -114,59 +114,56 @@ func TestDialTimeoutNamesPeer(t *testing.T) {
 // finds that rank 3 holds the group up. The others, and rank 3 itself,
 // hear of it from rank 1.
 func TestStuckPeerTimesOut(t *testing.T) {
-	const n, stuck = 4, 3
-	cfgs := groupConfigs(t, n, 30*time.Second)
-	cfgs[1].IOTimeout = 300 * time.Millisecond
-	ts, errs := connectAll(cfgs)
-	for r, err := range errs {
-		if err != nil {
-			t.Fatalf("rank %d: %v", r, err)
-		}
-		defer ts[r].Close()
-	}
+	paths(t, func(t *testing.T, noShm bool) {
+		const n, stuck = 4, 3
+		cfgs := withShm(groupConfigs(t, n, 30*time.Second), noShm)
+		cfgs[1].IOTimeout = 300 * time.Millisecond
+		ts := connectGroup(t, cfgs)
 
-	results := make([]error, n-1)
-	var wg sync.WaitGroup
-	for r := range n - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := exchange.New(ts[r], exchange.Config{Algorithm: exchange.Chain})
-			if err != nil {
-				results[r] = err
-				return
+		results := make([]error, n-1)
+		var wg sync.WaitGroup
+		for r := range n - 1 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := exchange.New(ts[r], exchange.Config{Algorithm: exchange.Chain})
+				if err != nil {
+					results[r] = err
+					return
+				}
+				defer c.Close()
+				results[r] = c.AllReduce(make([]float32, 1000))
+			}()
+		}
+		wg.Wait()
+
+		for r, err := range results {
+			if !errors.Is(err, exchange.ErrTimeout) {
+				t.Fatalf("rank %d: %v, want ErrTimeout", r, err)
 			}
-			defer c.Close()
-			results[r] = c.AllReduce(make([]float32, 1000))
-		}()
-	}
-	wg.Wait()
-
-	for r, err := range results {
-		if !errors.Is(err, exchange.ErrTimeout) {
-			t.Fatalf("rank %d: %v, want ErrTimeout", r, err)
+			mustName(t, err, stuck, cfgs[0].Addrs[stuck])
+			t.Logf("rank %d: %v", r, err)
 		}
-		mustName(t, err, stuck, cfgs[0].Addrs[stuck])
-		t.Logf("rank %d: %v", r, err)
-	}
-	if !strings.Contains(results[1].Error(), "(rank 1 waits on 2, 2 on 3)") {
-		t.Errorf("rank 1: %v, want the chain of waits", results[1])
-	}
-	for _, r := range []int{0, 2} {
-		if !errors.Is(results[r], exchange.ErrAborted) {
-			t.Errorf("rank %d: %v, want the failure reported by rank 1", r, results[r])
+		if !strings.Contains(results[1].Error(), "(rank 1 waits on 2, 2 on 3)") {
+			t.Errorf("rank 1: %v, want the chain of waits", results[1])
 		}
-	}
+		for _, r := range []int{0, 2} {
+			if !errors.Is(results[r], exchange.ErrAborted) {
+				t.Errorf("rank %d: %v, want the failure reported by rank 1", r, results[r])
+			}
+		}
 
-	// The stuck member learns that it was given up on.
-	err := ts[stuck].Recv(0, 1, make([]float32, 1))
-	if !errors.Is(err, exchange.ErrAborted) {
-		t.Fatalf("rank %d: %v, want ErrAborted", stuck, err)
-	}
+		// The stuck member learns that it was given up on.
+		err := ts[stuck].Recv(0, 1, make([]float32, 1))
+		if !errors.Is(err, exchange.ErrAborted) {
+			t.Fatalf("rank %d: %v, want ErrAborted", stuck, err)
+		}
+	})
 }
 
 // fakePeer dials a real rank 0 as rank 1 of a group of two and performs
-// the handshake by hand, so that the test can then write any bytes.
+// the handshake, shared-memory setup included, by hand, so that the test
+// can then write any bytes.
 func fakePeer(t *testing.T, addrs []string) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	conn, err := net.Dial("tcp", addrs[0])
@@ -183,6 +180,21 @@ func fakePeer(t *testing.T, addrs []string) (net.Conn, *bufio.Reader) {
 		t.Fatalf("handshake: %v frame, %v", h.kind, err)
 	}
 	if _, err := conn.Write(appendControl(nil, kindReady, 1, nil)); err != nil {
+		t.Fatal(err)
+	}
+
+	// It offers no ring and declines rank 0's, so data frames travel
+	// over the connection both ways.
+	if _, err := conn.Write(appendControl(nil, kindShmOffer, 1, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readSetup(br, kindShmOffer, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Write(appendControl(nil, kindShmAnswer, 1, []byte{0})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readSetup(br, kindShmAnswer, 0); err != nil {
 		t.Fatal(err)
 	}
 	return conn, br
@@ -232,67 +244,73 @@ func TestCorruptFrameNamesPeer(t *testing.T) {
 // TestMismatchedOperationsFail has the members exchange buffers of
 // different lengths: the transport refuses to mix them up.
 func TestMismatchedOperationsFail(t *testing.T) {
-	ts := newGroup(t, 2, 5*time.Second)
-	errs := make([]error, 2)
-	var wg sync.WaitGroup
-	for r, n := range []int{100, 101} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, _ := exchange.New(ts[r], exchange.Config{Algorithm: exchange.Central})
-			defer c.Close()
-			errs[r] = c.AllReduce(make([]float32, n))
-		}()
-	}
-	wg.Wait()
-	if !errors.Is(errs[0], exchange.ErrProtocol) {
-		t.Fatalf("rank 0: %v, want ErrProtocol", errs[0])
-	}
-	mustName(t, errs[0], 1, ts[0].addrs[1])
-	if errs[1] == nil {
-		t.Fatal("rank 1 succeeded")
-	}
+	paths(t, func(t *testing.T, noShm bool) {
+		ts := newGroup(t, 2, 5*time.Second, noShm)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for r, n := range []int{100, 101} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, _ := exchange.New(ts[r], exchange.Config{Algorithm: exchange.Central})
+				defer c.Close()
+				errs[r] = c.AllReduce(make([]float32, n))
+			}()
+		}
+		wg.Wait()
+		if !errors.Is(errs[0], exchange.ErrProtocol) {
+			t.Fatalf("rank 0: %v, want ErrProtocol", errs[0])
+		}
+		mustName(t, errs[0], 1, ts[0].addrs[1])
+		if errs[1] == nil {
+			t.Fatal("rank 1 succeeded")
+		}
+	})
 }
 
 func TestCloseUnblocksEveryone(t *testing.T) {
-	ts := newGroup(t, 2, 30*time.Second)
-	errs := make(chan error, 2)
-	for r := range 2 {
-		go func() { errs <- ts[r].Recv(1-r, 1, make([]float32, 3)) }()
-	}
-	time.Sleep(20 * time.Millisecond) // let both block; the result is the same if not
-	ts[0].Close()
-
-	var closed, left int
-	for range 2 {
-		err := <-errs
-		switch {
-		case errors.Is(err, exchange.ErrClosed):
-			closed++
-		case errors.Is(err, exchange.ErrPeerClosed):
-			left++
-			mustName(t, err, 0, ts[0].addrs[0])
-		default:
-			t.Fatalf("unexpected %v", err)
+	paths(t, func(t *testing.T, noShm bool) {
+		ts := newGroup(t, 2, 30*time.Second, noShm)
+		errs := make(chan error, 2)
+		for r := range 2 {
+			go func() { errs <- ts[r].Recv(1-r, 1, make([]float32, 3)) }()
 		}
-	}
-	if closed != 1 || left != 1 {
-		t.Fatalf("%d ErrClosed and %d ErrPeerClosed, want one each", closed, left)
-	}
-	if err := ts[1].Send(0, 1, []float32{1}); err == nil {
-		t.Fatal("send to a member that left succeeded")
-	}
+		time.Sleep(20 * time.Millisecond) // let both block; the result is the same if not
+		ts[0].Close()
+
+		var closed, left int
+		for range 2 {
+			err := <-errs
+			switch {
+			case errors.Is(err, exchange.ErrClosed):
+				closed++
+			case errors.Is(err, exchange.ErrPeerClosed):
+				left++
+				mustName(t, err, 0, ts[0].addrs[0])
+			default:
+				t.Fatalf("unexpected %v", err)
+			}
+		}
+		if closed != 1 || left != 1 {
+			t.Fatalf("%d ErrClosed and %d ErrPeerClosed, want one each", closed, left)
+		}
+		if err := ts[1].Send(0, 1, []float32{1}); err == nil {
+			t.Fatal("send to a member that left succeeded")
+		}
+	})
 }
 
 // TestSendToStuckPeerTimesOut sends far more than the receiver buffers to
 // a member that never receives: the send fails within the timeout,
 // naming it, instead of blocking for ever.
 func TestSendToStuckPeerTimesOut(t *testing.T) {
-	ts := newGroup(t, 2, 300*time.Millisecond)
-	err := ts[0].Send(1, 1, make([]float32, 16<<20))
-	if !errors.Is(err, exchange.ErrTimeout) {
-		t.Fatalf("%v, want ErrTimeout", err)
-	}
-	mustName(t, err, 1, ts[0].addrs[1])
-	t.Log(err)
+	paths(t, func(t *testing.T, noShm bool) {
+		ts := newGroup(t, 2, 300*time.Millisecond, noShm)
+		err := ts[0].Send(1, 1, make([]float32, 16<<20))
+		if !errors.Is(err, exchange.ErrTimeout) {
+			t.Fatalf("%v, want ErrTimeout", err)
+		}
+		mustName(t, err, 1, ts[0].addrs[1])
+		t.Log(err)
+	})
 }

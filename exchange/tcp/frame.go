@@ -16,7 +16,7 @@ import (
 // Wire format constants; see the package overview for the layout.
 const (
 	magic     = 0x4843584d // "MXCH" read as a little-endian uint32
-	version   = 1
+	version   = 2
 	headerLen = 32
 	crcOffset = 28
 
@@ -33,18 +33,23 @@ const (
 type kind uint8
 
 const (
-	kindData   kind = iota + 1 // a piece of a message of float32 values
-	kindHello                  // handshake: who the sender is
-	kindReady                  // handshake: the dialer accepts the acceptor
-	kindRefuse                 // handshake: the connection is refused, and why
-	kindAbort                  // the sender failed; the group must stop
-	kindBye                    // the sender leaves the group
-	kindProbe                  // what does the receiver wait on?
-	kindWaits                  // the answer to a probe
+	kindData      kind = iota + 1 // a piece of a message of float32 values
+	kindHello                     // handshake: who the sender is
+	kindReady                     // handshake: the dialer accepts the acceptor
+	kindRefuse                    // handshake: the connection is refused, and why
+	kindAbort                     // the sender failed; the group must stop
+	kindBye                       // the sender leaves the group
+	kindProbe                     // what does the receiver wait on?
+	kindWaits                     // the answer to a probe
+	kindShmOffer                  // handshake: a shared-memory ring to send on, or none
+	kindShmAnswer                 // handshake: whether the offered ring was mapped
+
+	lastKind = kindShmAnswer
 )
 
 var kindNames = [...]string{
-	"", "data", "hello", "ready", "refuse", "abort", "bye", "probe", "waits",
+	"", "data", "hello", "ready", "refuse", "abort", "bye", "probe", "waits", "shm-offer",
+	"shm-answer",
 }
 
 func (k kind) String() string {
@@ -112,7 +117,7 @@ func parseHeader(b *[headerLen]byte, off int64) (header, error) {
 			append([]any{exchange.ErrProtocol, h.kind, off}, args...)...)
 	}
 	switch {
-	case h.kind < kindData || h.kind > kindWaits:
+	case h.kind < kindData || h.kind > lastKind:
 		return bad("unknown frame kind")
 	case b[6] != 0 || b[7] != 0:
 		return bad("reserved bytes 6-7 are %#02x %#02x, want 0", b[6], b[7])

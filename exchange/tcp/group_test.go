@@ -54,10 +54,28 @@ func groupConfigs(t testing.TB, n int, io time.Duration) []Config {
 	return cfgs
 }
 
-// newGroup connects an n-member loopback group that t closes at the end.
-func newGroup(t testing.TB, n int, io time.Duration) []*Transport {
+// newGroup connects an n-member loopback group that t closes at the end,
+// with shared memory unless noShm.
+func newGroup(t testing.TB, n int, io time.Duration, noShm bool) []*Transport {
 	t.Helper()
-	ts, errs := connectAll(groupConfigs(t, n, io))
+	return connectGroup(t, withShm(groupConfigs(t, n, io), noShm))
+}
+
+// withShm turns shared memory off in cfgs if noShm, and returns them.
+func withShm(cfgs []Config, noShm bool) []Config {
+	for r := range cfgs {
+		cfgs[r].NoSharedMemory = noShm
+	}
+	return cfgs
+}
+
+// connectGroup connects the group of cfgs, which t closes at the end. It
+// fails t unless every pair uses shared memory both ways where cfgs ask
+// for it and the platform has it, and TCP otherwise: a test of either
+// path must not pass on the other.
+func connectGroup(t testing.TB, cfgs []Config) []*Transport {
+	t.Helper()
+	ts, errs := connectAll(cfgs)
 	for r, err := range errs {
 		if err != nil {
 			t.Fatalf("rank %d: %v", r, err)
@@ -68,25 +86,42 @@ func newGroup(t testing.TB, n int, io time.Duration) []*Transport {
 			tr.Close()
 		}
 	})
+	for r, tr := range ts {
+		for q := range ts {
+			want := q != r && shmSupported && !cfgs[r].NoSharedMemory && !cfgs[q].NoSharedMemory
+			if send, recv := tr.SharedMemory(q); send != want || recv != want {
+				t.Fatalf("rank %d with rank %d: shared memory to %v, from %v; want %v",
+					r, q, send, recv, want)
+			}
+		}
+	}
 	return ts
 }
 
-func TestConformance(t *testing.T) {
-	exchangetest.Run(t, func(t testing.TB, n int) []exchange.Transport {
-		ts := newGroup(t, n, 10*time.Second)
-		out := make([]exchange.Transport, n)
-		for r, tr := range ts {
-			out[r] = tr
+// paths runs f once over shared memory and once over TCP data frames.
+func paths(t *testing.T, f func(t *testing.T, noShm bool)) {
+	t.Run("shm", func(t *testing.T) {
+		if !shmSupported {
+			t.Skip("no shared memory on this platform")
 		}
-		return out
-	}, 5)
+		f(t, false)
+	})
+	t.Run("tcp", func(t *testing.T) { f(t, true) })
+}
+
+func TestConformance(t *testing.T) {
+	paths(t, func(t *testing.T, noShm bool) {
+		exchangetest.Run(t, func(t testing.TB, n int) []exchange.Transport {
+			return transports(newGroup(t, n, 10*time.Second, noShm))
+		}, 5)
+	})
 }
 
 // TestLargeMessagesInFrames sends messages longer than a frame, in both
 // directions at once, so that frames of two messages are in flight on
 // each connection and TCP flow control is exercised.
 func TestLargeMessagesInFrames(t *testing.T) {
-	cfgs := groupConfigs(t, 2, 10*time.Second)
+	cfgs := withShm(groupConfigs(t, 2, 10*time.Second), true)
 	for r := range cfgs {
 		cfgs[r].FrameBytes = 4096
 	}

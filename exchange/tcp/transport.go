@@ -57,6 +57,14 @@ type peer struct {
 	addr string
 	conn net.Conn
 
+	// rings are the shared-memory rings to and from this peer, in use
+	// where shmOut and shmIn say; those two never change. Sends on the
+	// ring hold smu, which leaves wmu to control frames and probes, and
+	// receives from it hold rmu. Close unmaps the rings under the locks.
+	rings         rings
+	shmOut, shmIn bool
+	smu           sync.Mutex
+
 	// Writing, under wmu.
 	wmu     sync.Mutex
 	whdr    [headerLen]byte
@@ -71,7 +79,8 @@ type peer struct {
 	free  chan *frame
 	rmu   sync.Mutex
 	timer *time.Timer
-	err   error // why inbox was closed; set before closing it
+	err   error         // why inbox was closed; set before closing it
+	gone  chan struct{} // closed with inbox, for receives from a ring
 	left  atomic.Bool
 
 	// recvSince and sendSince are when a receive from or a send to this
@@ -99,19 +108,24 @@ func newTransport(cfg Config) *Transport {
 	}
 }
 
-// addPeer registers an established connection; start runs the readers.
-func (t *Transport) addPeer(rank int, conn net.Conn, br *bufio.Reader) {
+// addPeer registers an established connection and the rings set up on
+// it; start runs the readers.
+func (t *Transport) addPeer(rank int, conn net.Conn, br *bufio.Reader, rs rings) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	t.peers[rank] = &peer{
-		t:     t,
-		rank:  rank,
-		addr:  t.addrs[rank],
-		conn:  conn,
-		br:    br,
-		inbox: make(chan *frame, inboxFrames),
-		free:  make(chan *frame, inboxFrames+2),
-		timer: timer,
+		t:      t,
+		rank:   rank,
+		addr:   t.addrs[rank],
+		conn:   conn,
+		rings:  rs,
+		shmOut: rs.out != nil,
+		shmIn:  rs.in != nil,
+		br:     br,
+		inbox:  make(chan *frame, inboxFrames),
+		free:   make(chan *frame, inboxFrames+2),
+		gone:   make(chan struct{}),
+		timer:  timer,
 
 		probeReply: make(chan []waits.Wait, 1),
 	}
@@ -135,17 +149,24 @@ func (t *Transport) Size() int { return len(t.addrs) }
 // Stats returns this member's counters.
 func (t *Transport) Stats() exchange.Stats { return t.counters.Stats() }
 
-// Send sends data to member to in frames of at most FrameBytes. It
-// returns once the data is written to the connection.
+// Send sends data to member to, through shared memory or in frames of
+// at most FrameBytes. It returns once the data is in the ring or written
+// to the connection.
 func (t *Transport) Send(to int, tag uint64, data []float32) error {
 	p, err := t.peer(to, "send")
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	p.wmu.Lock()
-	err = p.send(tag, data)
-	p.wmu.Unlock()
+	if p.shmOut {
+		p.smu.Lock()
+		err = p.sendShm(tag, data)
+		p.smu.Unlock()
+	} else {
+		p.wmu.Lock()
+		err = p.send(tag, data)
+		p.wmu.Unlock()
+	}
 	if err == errWriteTimeout {
 		// Looked into with the lock released: the search probes p too.
 		err = t.stuck(p, "send", "data not taken")
@@ -178,7 +199,11 @@ func (t *Transport) recv(from int, tag uint64, dst []float32, add bool) error {
 	}
 	start := time.Now()
 	p.rmu.Lock()
-	err = p.recv(tag, dst, add)
+	if p.shmIn {
+		err = p.recvShm(tag, dst, add)
+	} else {
+		err = p.recv(tag, dst, add)
+	}
 	p.rmu.Unlock()
 	if err != nil {
 		return t.fail(err)
@@ -224,6 +249,11 @@ func (t *Transport) Close() error {
 		}
 	}
 	t.readers.Wait()
+	for _, p := range t.peers {
+		if p != nil {
+			p.releaseRings()
+		}
+	}
 	return nil
 }
 
@@ -255,6 +285,11 @@ func (t *Transport) setErr(err error) bool {
 	}
 	t.err = err
 	close(t.done)
+	for _, p := range t.peers {
+		if p != nil {
+			p.wakeRings()
+		}
+	}
 	return true
 }
 
@@ -290,9 +325,8 @@ func (p *peer) send(tag uint64, data []float32) error {
 		return p.errorf("send", exchange.ErrPeerClosed)
 	}
 	total := 4 * len(data)
-	if total > math.MaxUint32 {
-		return fmt.Errorf("%w: message of %d bytes exceeds the 4 GiB limit",
-			exchange.ErrConfig, total)
+	if err := checkMessageLen(total); err != nil {
+		return err
 	}
 
 	var wire []byte
@@ -322,6 +356,16 @@ func (p *peer) send(tag uint64, data []float32) error {
 			return nil
 		}
 	}
+}
+
+// checkMessageLen refuses a message of total bytes that the wire format
+// cannot carry.
+func checkMessageLen(total int) error {
+	if uint64(total) > math.MaxUint32 {
+		return fmt.Errorf("%w: message of %d bytes exceeds the 4 GiB limit",
+			exchange.ErrConfig, total)
+	}
+	return nil
 }
 
 // write writes the frame in whdr and payload with one system call.
@@ -354,9 +398,7 @@ func (p *peer) recv(tag uint64, dst []float32, add bool) error {
 		h := f.h
 		if h.tag != tag || int(h.msgLen) != want || off+int(h.length) > want {
 			p.recycle(f)
-			return p.errorf("recv", fmt.Errorf("%w: message of tag %#x with %d bytes, want tag "+
-				"%#x with %d (the members called different operations or buffer sizes)",
-				exchange.ErrProtocol, h.tag, h.msgLen, tag, want))
+			return p.errorf("recv", mismatch(h.tag, int(h.msgLen), tag, want))
 		}
 
 		n := int(h.length)
@@ -377,6 +419,14 @@ func (p *peer) recv(tag uint64, dst []float32, add bool) error {
 			return nil
 		}
 	}
+}
+
+// mismatch is the error for a message of gotTag and got bytes where one
+// of tag and want bytes was due.
+func mismatch(gotTag uint64, got int, tag uint64, want int) error {
+	return fmt.Errorf("%w: message of tag %#x with %d bytes, want tag %#x with %d "+
+		"(the members called different operations or buffer sizes)",
+		exchange.ErrProtocol, gotTag, got, tag, want)
 }
 
 // next waits up to the I/O timeout for the next data frame.
@@ -426,16 +476,14 @@ func (p *peer) read() {
 	err := p.readFrames()
 	p.err = err
 	close(p.inbox)
+	close(p.gone)
+	p.wakeRings()
 	if !errors.Is(err, exchange.ErrPeerClosed) {
 		p.t.fail(err)
 	}
 }
 
 // readFrames is the loop of read.
-//
-// TODO: processes on one host pay two kernel copies and two checksums per
-// byte over loopback, which a shared-memory transport would save; deferred
-// until the trainer's measurements show loopback exchange as its limit.
 func (p *peer) readFrames() error {
 	t := p.t
 	var hb [headerLen]byte
@@ -471,6 +519,10 @@ func (p *peer) readFrames() error {
 
 		switch h.kind {
 		case kindData:
+			if p.shmIn {
+				return p.errorf("read", fmt.Errorf("%w: data frame at byte %d from a peer that "+
+					"agreed to send through shared memory", exchange.ErrProtocol, off))
+			}
 			f.h, f.payload = h, payload
 			select {
 			case p.inbox <- f:
