@@ -414,20 +414,61 @@ func rowMax2(col []int64, y []float32, arg []int32, c, step int) {
 	}
 }
 
-// averagePlane average-pools one plane x into y.
+// averagePlane average-pools one plane x into y. Windows three wide that lie
+// wholly inside the input, as in cifar10-quick, take avgRow3; the sums are
+// the same, in the same order, as the general loop's.
 func averagePlane(g *windowGeom, x, y []float32) {
+	w, outW := g.Width, g.OutW
+	jLo, jHi := interior(g.KernelW, g.StrideW, g.PadW, w, outW)
 	for i := 0; i < g.OutH; i++ {
 		r0, r1, nr := g.windowRows(i)
-		for j := 0; j < g.OutW; j++ {
+		yr := y[i*outW : (i+1)*outW]
+		lo, hi := jLo, jHi
+		if g.KernelW == 3 && r1-r0 == 3 && lo < hi {
+			avgRow3(x[r0*w:r1*w], w, yr[lo:hi], lo*g.StrideW-g.PadW, g.StrideW,
+				float32(nr*3))
+		} else {
+			lo, hi = 0, 0
+		}
+		for j := range outW {
+			if j >= lo && j < hi {
+				continue
+			}
 			c0, c1, nc := g.windowCols(j)
 			var sum float32
 			for r := r0; r < r1; r++ {
-				for _, v := range x[r*g.Width+c0 : r*g.Width+c1] {
+				for _, v := range x[r*w+c0 : r*w+c1] {
 					sum += v
 				}
 			}
-			y[i*g.OutW+j] = sum / float32(nr*nc)
+			yr[j] = sum / float32(nr*nc)
 		}
+	}
+}
+
+// avgRow3 average-pools len(y) windows of three rows of x (each w wide) by
+// three columns, the first starting at column c, the next ones step
+// further, dividing each sum by div.
+//
+//go:noinline
+func avgRow3(x []float32, w int, y []float32, c, step int, div float32) {
+	x0, x1, x2 := x[:w], x[w:2*w], x[2*w:3*w]
+	for j := range y {
+		a, b, d := x0[c:c+3], x1[c:c+3], x2[c:c+3]
+
+		// From +0, as the general loop: -0 values sum to +0 there too.
+		var sum float32
+		sum += a[0]
+		sum += a[1]
+		sum += a[2]
+		sum += b[0]
+		sum += b[1]
+		sum += b[2]
+		sum += d[0]
+		sum += d[1]
+		sum += d[2]
+		y[j] = sum / div
+		c += step
 	}
 }
 
@@ -447,18 +488,63 @@ func (l *Pool) backwardPlanes(_, lo, hi int) {
 			}
 			continue
 		}
-		for i := 0; i < g.OutH; i++ {
-			r0, r1, nr := g.windowRows(i)
-			for j := 0; j < g.OutW; j++ {
-				c0, c1, nc := g.windowCols(j)
-				d := dy[i*g.OutW+j] / float32(nr*nc)
-				for r := r0; r < r1; r++ {
-					row := dx[r*g.Width+c0 : r*g.Width+c1]
-					for c := range row {
-						row[c] += d
-					}
+		averageBackward(g, dy, dx)
+	}
+}
+
+// averageBackward adds to dx, one plane, each output gradient of dy divided
+// over its window. Windows are visited in output order, so every element of
+// dx sums its windows' shares in the same order whatever path a window
+// takes; three-by-three windows inside the input take avgBackRow3.
+func averageBackward(g *windowGeom, dy, dx []float32) {
+	w, outW := g.Width, g.OutW
+	jLo, jHi := interior(g.KernelW, g.StrideW, g.PadW, w, outW)
+	for i := 0; i < g.OutH; i++ {
+		r0, r1, nr := g.windowRows(i)
+		dyr := dy[i*outW : (i+1)*outW]
+		lo, hi := jLo, jHi
+		fast := g.KernelW == 3 && r1-r0 == 3 && lo < hi
+		if !fast {
+			lo, hi = outW, outW
+		}
+		for j := range outW {
+			if j == lo {
+				avgBackRow3(dx[r0*w:r1*w], w, dyr[lo:hi], lo*g.StrideW-g.PadW, g.StrideW,
+					float32(nr*3))
+			}
+			if j >= lo && j < hi {
+				continue
+			}
+			c0, c1, nc := g.windowCols(j)
+			d := dyr[j] / float32(nr*nc)
+			for r := r0; r < r1; r++ {
+				row := dx[r*w+c0 : r*w+c1]
+				for c := range row {
+					row[c] += d
 				}
 			}
 		}
+	}
+}
+
+// avgBackRow3 is the adjoint of avgRow3: it adds dy[j]/div to the nine
+// elements of window j of dx.
+//
+//go:noinline
+func avgBackRow3(dx []float32, w int, dy []float32, c, step int, div float32) {
+	x0, x1, x2 := dx[:w], dx[w:2*w], dx[2*w:3*w]
+	for _, g := range dy {
+		d := g / div
+		a, b, e := x0[c:c+3], x1[c:c+3], x2[c:c+3]
+		a[0] += d
+		a[1] += d
+		a[2] += d
+		b[0] += d
+		b[1] += d
+		b[2] += d
+		e[0] += d
+		e[1] += d
+		e[2] += d
+		c += step
 	}
 }
