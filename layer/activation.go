@@ -55,22 +55,41 @@ func (l *ReLU) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *tensor.Ten
 func reluForward(x, y []float32) {
 	y = y[:len(x)]
 	for i, v := range x {
-		if v < 0 {
-			v = 0
-		}
-		y[i] = v
+		y[i] = relu(v)
 	}
 }
 
 func reluBackward(x, dy, dx []float32) {
 	dy, dx = dy[:len(x)], dx[:len(x)]
 	for i, v := range x {
-		if v > 0 {
-			dx[i] = dy[i]
-		} else {
-			dx[i] = 0
-		}
+		dx[i] = reluGrad(v, dy[i])
 	}
+}
+
+// relu returns 0 for v < 0 and v otherwise (-0 and NaN pass unchanged, as
+// a comparison-and-branch version gives them). It works on the bits, with a
+// conditional move rather than a branch: activations are positive or
+// negative at random, and the branch mispredicted half the time.
+func relu(v float32) float32 {
+	b := math.Float32bits(v)
+	keep := ^uint32(0)
+
+	// b-0x80000001 wraps below 0x7f800000 exactly for the negative
+	// numbers from the smallest subnormal to -Inf, not -0 or NaN.
+	if b-0x80000001 < 0x7f800000 {
+		keep = 0
+	}
+	return math.Float32frombits(b & keep)
+}
+
+// reluGrad returns dy where x > 0, else +0, without a branch (see relu).
+func reluGrad(x, dy float32) float32 {
+	// b-1 stays below 0x7f800000 exactly for +subnormals to +Inf.
+	keep := ^uint32(0)
+	if math.Float32bits(x)-1 >= 0x7f800000 {
+		keep = 0
+	}
+	return math.Float32frombits(math.Float32bits(dy) & keep)
 }
 
 // Sigmoid is the "sigmoid" layer: out = 1 / (1 + e^-x).

@@ -292,11 +292,7 @@ func (l *Conv2D) forwardRange(w, lo, hi int) {
 			for f, b := range l.bias.Value.Data {
 				row := y[f*l.ohw : (f+1)*l.ohw]
 				for i, v := range row {
-					v += b
-					if v < 0 {
-						v = 0
-					}
-					row[i] = v
+					row[i] = relu(v + b)
 				}
 			}
 		case l.bias != nil:
