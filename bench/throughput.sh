@@ -31,7 +31,7 @@ go build -o bin/mariana ./cmd/mariana
 # PyTorch, whose fully connected layers call the same library, gets the same
 # kernels through OPENBLAS_CORETYPE to be measured at its best.
 core=${OPENBLAS_CORETYPE:-$(go test -count=1 -run '^TestConfigure$' -v ./blas/openblas |
-  sed -n 's/.*OpenBLAS core: //p')}
+  sed -n 's/.*OpenBLAS core: \([A-Za-z0-9]*\).*/\1/p')}
 echo "OpenBLAS kernels: ${core:-default}" >&2
 torch_env=()
 [ -n "$core" ] && torch_env=(OPENBLAS_CORETYPE="$core")

@@ -38,7 +38,7 @@ gcc -O2 -Wall -o "$work/ref" bench/gemm/ref.c -lopenblas
 go test -c -o "$work/blas.test" ./blas/benchmarks/
 
 core=$(go test -count=1 -run '^TestConfigure$' -v ./blas/openblas |
-	sed -n 's/.*OpenBLAS core: //p')
+	sed -n 's/.*OpenBLAS core: \([A-Za-z0-9]*\).*/\1/p')
 if [ -z "$core" ]; then
 	echo "gemm.sh: blas/openblas did not report its core; is cgo enabled?" >&2
 	exit 1
