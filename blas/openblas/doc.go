@@ -11,13 +11,13 @@
 // thread, so the package links that build first (see [Threading]) and sets
 // the count on every call. Then:
 //
-//   - a product of an Impl of one thread, or one too small to be worth a
-//     second thread (about eight million floating-point operations), runs
-//     on the calling thread alone;
-//   - a bigger product of an Impl of n threads runs on OpenBLAS's own n
-//     threads, which share one packed copy of the operands, unless another
-//     such product is running: OpenBLAS 0.3.21 gives all of them one set of
-//     thread buffers, so the second is split instead, as below.
+//   - a product of an Impl of one thread, or one of less than about a
+//     million floating-point operations, runs on the calling thread alone;
+//   - a bigger product of an Impl of n threads runs on up to n of
+//     OpenBLAS's own threads, which share one packed copy of the operands,
+//     unless another such product is running: OpenBLAS 0.3.21 gives all of
+//     them one set of thread buffers, so the second is split instead, as
+//     below, when it is worth it (eight million operations).
 //
 // Split: C is cut into n disjoint blocks along its longer side, and n
 // goroutines each call the one-thread product on their block. This is also

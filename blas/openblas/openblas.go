@@ -64,17 +64,26 @@ func (o *Impl) Sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 		return
 	}
 
-	parts, byRows := plan(m, n, k, o.threads)
-	switch {
-	case parts <= 1:
-		sgemm(1, tA, tB, alpha, a, b, beta, c, 0, m, 0, n)
-	case perCallThreads && threaded.TryLock():
-		sgemm(parts, tA, tB, alpha, a, b, beta, c, 0, m, 0, n)
+	if perCallThreads && o.threads > 1 && 2*float64(m)*float64(n)*float64(k) >= minPoolFlops &&
+		threaded.TryLock() {
+		sgemm(o.threads, tA, tB, alpha, a, b, beta, c, 0, m, 0, n)
 		threaded.Unlock()
-	default:
-		run(parts, byRows, tA, tB, alpha, a, b, beta, c)
+		return
 	}
+	parts, byRows := plan(m, n, k, o.threads)
+	if parts <= 1 {
+		sgemm(1, tA, tB, alpha, a, b, beta, c, 0, m, 0, n)
+		return
+	}
+	run(parts, byRows, tA, tB, alpha, a, b, beta, c)
 }
+
+// minPoolFlops is the least work, in floating-point operations, handed to
+// OpenBLAS's own threads: about 8 µs of one core. Its threads share one
+// packed copy of the operands and wait for work spinning, so they pay off
+// on smaller products than a split over goroutines does (minPartFlops);
+// OpenBLAS itself decides, above this, how many of them to use.
+const minPoolFlops = 1 << 20
 
 // CBLAS's values of enum CBLAS_TRANSPOSE.
 const (
