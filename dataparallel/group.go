@@ -182,6 +182,10 @@ func (g *Group) serve(i int, m *member, cmds <-chan command, ready chan<- error)
 	if err != nil {
 		// Answer every command, so that the group never waits on us.
 		for c := range cmds {
+			if c.op == opClose {
+				m.close()
+				m.release()
+			}
 			g.replies <- reply{index: i, err: err}
 			if c.op == opClose {
 				return
@@ -203,7 +207,10 @@ func (g *Group) serve(i int, m *member, cmds <-chan command, ready chan<- error)
 		case opRestore:
 			r.err = m.restore(c.ckpt)
 		case opClose:
+			// Released before the reply: once Close returns, the caller
+			// may read the parameters, which then live on the heap.
 			r.err = m.close()
+			m.release()
 		}
 		if r.err != nil {
 			r.err = fmt.Errorf("%s (rank %d): %w", m.dev.Name(), m.rank, r.err)
@@ -445,6 +452,13 @@ func (g *Group) Close() error {
 	} else {
 		// Stuck members never read their commands: closing the channel
 		// stops the others, which close their queues as they leave.
+		//
+		// TODO: their buffers from the transport stay mapped until the
+		// process exits (their files are gone already): a member may be
+		// stuck in its computation on them, and the caller may read the
+		// parameters as soon as Close returns, so no one can tell when
+		// unmapping them is safe. A failed group is usually the end of
+		// the process.
 		for _, m := range g.local {
 			go m.close()
 		}
@@ -466,5 +480,6 @@ func (g *Group) Close() error {
 func (g *Group) closeMembers() {
 	for _, m := range g.local {
 		m.close()
+		m.release()
 	}
 }

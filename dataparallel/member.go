@@ -3,6 +3,7 @@ package dataparallel
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -29,7 +30,10 @@ type member struct {
 	lay    *layout
 
 	// value and grad are the flat buffers of the parameters and of their
-	// gradients (Note [Flat buffers]).
+	// gradients (Note [Flat buffers]). Where the transport is an
+	// exchange.Allocator they come from it, so that sends to members of
+	// other processes on this host pass them by reference; release gives
+	// them back.
 	value, grad []float32
 
 	t      exchange.Transport
@@ -91,8 +95,14 @@ func newMember(dev device.Device, g *model.Graph, net *model.Net, ms memberSpec)
 		kind:       ms.kind,
 		replicated: ms.cfg.State == ReplicatedState && ms.kind != "",
 	}
-	m.value = make([]float32, m.lay.size)
-	m.grad = make([]float32, m.lay.size)
+	var err error
+	if m.value, err = m.alloc(m.lay.size); err == nil {
+		m.grad, err = m.alloc(m.lay.size)
+	}
+	if err != nil {
+		m.release()
+		return nil, fmt.Errorf("dataparallel: buffers: %w", err)
+	}
 	m.lay.bind(m.params, m.value, m.grad)
 
 	// One collective per algorithm in use; segments share them.
@@ -100,9 +110,9 @@ func newMember(dev device.Device, g *model.Graph, net *model.Net, ms memberSpec)
 	for _, sp := range ms.plan.Segments {
 		c, ok := byAlg[sp.Plan.Config.Algorithm]
 		if !ok {
-			var err error
 			if c, err = exchange.New(m.t, sp.Plan.Config); err != nil {
 				m.closeCollectives()
+				m.release()
 				return nil, fmt.Errorf("dataparallel: %w", err)
 			}
 			byAlg[sp.Plan.Config.Algorithm] = c
@@ -116,12 +126,14 @@ func newMember(dev device.Device, g *model.Graph, net *model.Net, ms memberSpec)
 	solver, err := optim.New(cfg)
 	if err != nil {
 		m.closeCollectives()
+		m.release()
 		return nil, fmt.Errorf("dataparallel: %w", err)
 	}
 	m.solver = solver
 	m.parts = ownParts(m.lay, m.colls, m.rank, m.params, m.value, m.grad)
 	if err := m.prepare(); err != nil {
 		m.closeCollectives()
+		m.release()
 		return nil, err
 	}
 	if m.replicated {
@@ -313,5 +325,38 @@ func (m *member) close() error {
 func (m *member) closeCollectives() {
 	for _, c := range m.uniq {
 		c.Close()
+	}
+}
+
+// alloc returns a flat buffer of n values: from the transport when it
+// places buffers where peers read them directly, else from the heap.
+func (m *member) alloc(n int) ([]float32, error) {
+	if a, ok := m.t.(exchange.Allocator); ok {
+		return a.Alloc(n)
+	}
+	return make([]float32, n), nil
+}
+
+// release gives the buffers from the transport back, after moving the
+// parameters and their gradients to the heap: the group's parameters stay
+// readable after Close. The member's queue and collectives must be
+// stopped (close), so that no exchange uses the buffers any more.
+func (m *member) release() {
+	a, ok := m.t.(exchange.Allocator)
+	if !ok || m.value == nil && m.grad == nil {
+		return
+	}
+	value, grad := m.value, m.grad
+	if value != nil && grad != nil {
+		m.value = slices.Clone(value)
+		m.grad = slices.Clone(grad)
+		m.lay.bind(m.params, m.value, m.grad)
+	} else {
+		m.value, m.grad = nil, nil
+	}
+	for _, b := range [][]float32{value, grad} {
+		if b != nil {
+			a.Free(b)
+		}
 	}
 }

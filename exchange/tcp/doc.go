@@ -20,9 +20,9 @@
 //
 //	offset  size  field
 //	0       4     magic "MXCH"
-//	4       1     version (2)
+//	4       1     version (3)
 //	5       1     kind: data, hello, ready, refuse, abort, bye, probe, waits,
-//	              shm-offer, shm-answer
+//	              shm-offer, shm-answer, shm-buffer, shm-mapped
 //	6       2     reserved, zero
 //	8       4     sender rank
 //	12      8     tag: the operation and phase a data message belongs to
@@ -40,7 +40,8 @@
 // kind or the handshake does. A member reads only frames of its own
 // version, so members of different versions never form a group: the
 // handshake fails with ErrProtocol. Version 2 added the shared-memory
-// setup.
+// setup, version 3 buffers in shared memory (shm-buffer, shm-mapped, and
+// reference records in the rings).
 //
 // # Shared memory
 //
@@ -76,6 +77,31 @@
 // ring travels as several records, so the receiver adds one chunk while
 // the sender copies the next. The sender copies the values into the ring
 // once; the receiver copies or adds them from there into its buffer.
+//
+// # Buffers in shared memory
+//
+// Transport implements exchange.Allocator: Alloc places a buffer in a
+// file next to the rings, which every peer this member sends to through
+// a ring maps, so that a message from inside it travels as a reference
+// record instead of a copy, and the receiver copies or adds straight from
+// the sender's buffer. The owner announces each buffer on the connection,
+// and the peer's reader goroutine maps it and answers:
+//
+//	shm-buffer  buffer id (uint32), data bytes (uint64), nonce (16
+//	            bytes), the file's path
+//	shm-mapped  buffer id (uint32), then 1 byte: 1 if the peer mapped the
+//	            file and found the nonce, else 0
+//
+// Alloc returns once every such peer has answered, and unlinks the file
+// then. A reference record has the chunk length 1<<31|16 and a payload
+// of the buffer id (uint32), zero (uint32) and the message's byte offset
+// in the buffer (uint64); it carries a whole message. Send then waits
+// until the receiver has released the record, which it does once it has
+// used the values, so the caller may change its data as soon as Send
+// returns, as ever. A reference to a buffer the receiver does not hold,
+// or past its end, is a protocol error. A buffer file is a 4096-byte
+// header (magic, layout version, size, nonce) and the values. See Note
+// [Buffers by reference].
 // Records are checked against what the producer published, as frames
 // are, but carry no checksum: memory is not a network that damages data.
 //
@@ -87,7 +113,8 @@
 // over TCP, and a receive that gets nothing, or a send that finds no
 // room, for IOTimeout fails through the same search for the stuck
 // member. Each member maps RingBytes twice for every other member on its
-// host (its own ring and the peer's), until Close.
+// host (its own ring and the peer's), until Close, and the buffers its
+// peers allocated, until Close.
 //
 // # Timeouts and failures
 //

@@ -16,7 +16,7 @@ import (
 // Wire format constants; see the package overview for the layout.
 const (
 	magic     = 0x4843584d // "MXCH" read as a little-endian uint32
-	version   = 2
+	version   = 3
 	headerLen = 32
 	crcOffset = 28
 
@@ -43,13 +43,15 @@ const (
 	kindWaits                     // the answer to a probe
 	kindShmOffer                  // handshake: a shared-memory ring to send on, or none
 	kindShmAnswer                 // handshake: whether the offered ring was mapped
+	kindShmBuffer                 // a buffer in shared memory that sends may refer to
+	kindShmMapped                 // the answer to shm-buffer: whether it was mapped
 
-	lastKind = kindShmAnswer
+	lastKind = kindShmMapped
 )
 
 var kindNames = [...]string{
 	"", "data", "hello", "ready", "refuse", "abort", "bye", "probe", "waits", "shm-offer",
-	"shm-answer",
+	"shm-answer", "shm-buffer", "shm-mapped",
 }
 
 func (k kind) String() string {

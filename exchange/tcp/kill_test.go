@@ -60,7 +60,13 @@ func TestMemberProcess(t *testing.T) {
 		os.Exit(1)
 	}
 
-	buf := make([]float32, 1<<14)
+	// Over shared memory the buffer is shared too, so that the members
+	// exchange by reference when one is killed.
+	buf, err := tr.Alloc(1 << 14)
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
 	for i := 0; ; i++ {
 		for j := range buf {
 			buf[j] = float32(rank)
@@ -70,6 +76,10 @@ func TestMemberProcess(t *testing.T) {
 			os.Exit(0)
 		}
 		if i == 0 {
+			if refs := tr.byRef.Load(); (refs != 0) == noShm {
+				fmt.Printf("error: %d messages by reference\n", refs)
+				os.Exit(1)
+			}
 			fmt.Println("ready")
 		}
 		time.Sleep(time.Millisecond) // the machine is shared
@@ -78,8 +88,9 @@ func TestMemberProcess(t *testing.T) {
 
 // TestKilledPeerFailsSurvivors runs three member processes exchanging in
 // a loop, SIGKILLs one, and checks that the other two fail with an error
-// naming it, within the I/O timeout. Over shared memory the connection
-// still tells of the death, and the killed member leaves no ring file.
+// naming it, within the I/O timeout. Over shared memory, where members
+// send from their buffers by reference, the connection still tells of
+// the death, and the killed member leaves no ring or buffer file.
 func TestKilledPeerFailsSurvivors(t *testing.T) {
 	if os.Getenv(memberEnv) != "" {
 		t.Skip("member process")

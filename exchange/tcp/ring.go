@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"sync/atomic"
@@ -15,7 +16,7 @@ import (
 // contend for one line.
 const (
 	ringMagic   = 0x474e49524843584d // "MXCHRING" read as a little-endian uint64
-	ringVersion = 1
+	ringVersion = 2                  // 2 added reference records
 
 	ringOffMagic   = 0   // uint64
 	ringOffVersion = 8   // uint32
@@ -36,6 +37,13 @@ const (
 	// 16-byte aligned for float32 access.
 	recordHeader = 16
 	recordAlign  = 64
+
+	// A reference record passes a whole message that lies in a buffer
+	// the receiver mapped (see region.go): its chunk length is refFlag |
+	// refBytes, and its payload the buffer's id (uint32), zero (uint32)
+	// and the message's byte offset in the buffer (uint64).
+	refFlag  = 1 << 31
+	refBytes = 16
 
 	// ringChunkDiv sets the longest record to 1/ringChunkDiv of the
 	// ring: a long message streams through in chunks that the receiver
@@ -146,11 +154,34 @@ func (r *ring) put(tag uint64, msgLen int, chunk []byte) {
 	r.dataWait.wake()
 }
 
-// record is a published record, viewed in place.
+// putRef writes a reference record for a message of msgLen bytes at byte
+// offset off of buffer id, and publishes it. A record is at most 64 bytes
+// and starts on a 64-byte boundary, so it always fits before the end.
+func (r *ring) putRef(tag uint64, msgLen int, id uint32, off uint64) {
+	rec := r.data[r.pos&(r.size-1):]
+	binary.LittleEndian.PutUint64(rec[0:], tag)
+	binary.LittleEndian.PutUint32(rec[8:], uint32(msgLen))
+	binary.LittleEndian.PutUint32(rec[12:], refFlag|refBytes)
+	binary.LittleEndian.PutUint32(rec[16:], id)
+	binary.LittleEndian.PutUint32(rec[20:], 0)
+	binary.LittleEndian.PutUint64(rec[24:], off)
+
+	r.pos += recordLen(refBytes)
+	r.head.Store(r.pos)
+	r.dataWait.wake()
+}
+
+// record is a published record, viewed in place: a chunk of values in
+// payload, or, if ref, a reference to a whole message at byte offset of
+// buffer region.
 type record struct {
 	tag     uint64
 	msgLen  int
 	payload []byte
+
+	ref    bool
+	region uint32
+	offset uint64
 }
 
 // next returns the record at the consumer's position, which must be
@@ -169,18 +200,30 @@ func (r *ring) next() (record, error) {
 	}
 
 	rec := r.data[at:]
-	n := int(binary.LittleEndian.Uint32(rec[12:]))
+	raw := binary.LittleEndian.Uint32(rec[12:])
+	n, ref := int(raw&^refFlag), raw&refFlag != 0
 	switch {
+	case ref && n != refBytes:
+		return bad("reference record of %d bytes, want %d", n, refBytes)
 	case n%4 != 0:
 		return bad("chunk of %d bytes, want whole float32 values", n)
 	case recordLen(n) > avail || uint64(recordHeader+n) > r.size-at:
 		return bad("chunk of %d bytes overruns the %d bytes published", n, avail)
 	}
-	return record{
+	out := record{
 		tag:     binary.LittleEndian.Uint64(rec[0:]),
 		msgLen:  int(binary.LittleEndian.Uint32(rec[8:])),
 		payload: rec[recordHeader : recordHeader+n],
-	}, nil
+		ref:     ref,
+	}
+	if ref {
+		if z := binary.LittleEndian.Uint32(out.payload[4:]); z != 0 {
+			return bad("reference record with reserved word %#x, want 0", z)
+		}
+		out.region = binary.LittleEndian.Uint32(out.payload)
+		out.offset = binary.LittleEndian.Uint64(out.payload[8:])
+	}
+	return out, nil
 }
 
 // release gives the record of n payload bytes at the consumer's position
@@ -213,4 +256,49 @@ func floats(b []byte) []float32 {
 		return nil
 	}
 	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
+}
+
+// createRing makes a ring file of size record bytes in dir, maps it and
+// stamps a fresh nonce into it. The file stays until unlink; the mapping
+// until unmap.
+func createRing(dir string, size uint64) (*ring, error) {
+	mem, path, err := createMapped(dir, "mariana-exchange-", ringHeaderBytes+size)
+	if err != nil {
+		return nil, err
+	}
+	r := newRing(mem, size)
+	r.path = path
+	rand.Read(r.nonce[:])
+	r.writeHeader()
+	return r, nil
+}
+
+// openRing maps the ring file a peer offered and checks that it is the
+// ring of that offer: same size and nonce.
+func openRing(path string, size uint64, nonce [16]byte) (*ring, error) {
+	mem, err := openMapped(path, ringHeaderBytes+size)
+	if err != nil {
+		return nil, err
+	}
+	r := newRing(mem, size)
+	r.nonce = nonce
+	if why := r.checkHeader(); why != "" {
+		unmapMem(mem)
+		return nil, fmt.Errorf("%s: %s", path, why)
+	}
+	return r, nil
+}
+
+// unlink removes the creator's ring file; the mappings stay.
+func (r *ring) unlink() {
+	if r.path != "" {
+		unlinkPath(r.path)
+		r.path = ""
+	}
+}
+
+// unmap releases this process's mapping. The ring must not be used after.
+func (r *ring) unmap() {
+	unmapMem(r.mem)
+	r.mem, r.data = nil, nil
 }

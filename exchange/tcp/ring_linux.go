@@ -30,84 +30,62 @@ func defaultShmDir() string {
 	return os.TempDir()
 }
 
-// createRing makes a ring file of size record bytes in dir, readable by
-// this user only, maps it and stamps a fresh nonce into it. The file
-// stays until unlink; the mapping until unmap.
-func createRing(dir string, size uint64) (*ring, error) {
+// createMapped makes a file of total bytes in dir, named prefix and a
+// random suffix, readable by this user only, and maps it shared. The file
+// stays until unlinkPath; the mapping until unmapMem.
+func createMapped(dir, prefix string, total uint64) ([]byte, string, error) {
 	var name [8]byte
 	rand.Read(name[:])
-	path := filepath.Join(dir, "mariana-exchange-"+hex.EncodeToString(name[:]))
+	path := filepath.Join(dir, prefix+hex.EncodeToString(name[:]))
 	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|
 		unix.O_NOFOLLOW, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, "", fmt.Errorf("create %s: %w", path, err)
 	}
 	defer unix.Close(fd)
 
 	// Reserving the memory now turns a full file system into an error
-	// here, instead of a SIGBUS when a page of the ring is first written.
-	total := ringHeaderBytes + size
+	// here, instead of a SIGBUS when a page is first written.
 	if err := unix.Fallocate(fd, 0, 0, int64(total)); err != nil {
 		unix.Unlink(path)
-		return nil, fmt.Errorf("reserve %d bytes for %s: %w", total, path, err)
+		return nil, "", fmt.Errorf("reserve %d bytes for %s: %w", total, path, err)
 	}
 	mem, err := unix.Mmap(fd, 0, int(total), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		unix.Unlink(path)
-		return nil, fmt.Errorf("map %s: %w", path, err)
+		return nil, "", fmt.Errorf("map %s: %w", path, err)
 	}
-
-	r := newRing(mem, size)
-	r.path = path
-	rand.Read(r.nonce[:])
-	r.writeHeader()
-	return r, nil
+	return mem, path, nil
 }
 
-// openRing maps the ring file a peer offered and checks that it is the
-// ring of that offer: same size and nonce.
-func openRing(path string, size uint64, nonce [16]byte) (*ring, error) {
+// openMapped maps the file a peer made with createMapped, which must be a
+// regular file of total bytes.
+func openMapped(path string, total uint64) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer unix.Close(fd)
 
-	total := ringHeaderBytes + size
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, fmt.Errorf("stat %s: %w", path, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || uint64(st.Size) != total {
-		return nil, fmt.Errorf("%s is not a ring file of %d bytes", path, total)
+		return nil, fmt.Errorf("%s is not a shared file of %d bytes", path, total)
 	}
 	mem, err := unix.Mmap(fd, 0, int(total), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("map %s: %w", path, err)
 	}
-
-	r := newRing(mem, size)
-	r.nonce = nonce
-	if why := r.checkHeader(); why != "" {
-		unix.Munmap(mem)
-		return nil, fmt.Errorf("%s: %s", path, why)
-	}
-	return r, nil
+	return mem, nil
 }
 
-// unlink removes the creator's ring file; the mappings stay.
-func (r *ring) unlink() {
-	if r.path != "" {
-		unix.Unlink(r.path)
-		r.path = ""
-	}
-}
+// unlinkPath removes a file made by createMapped; its mappings stay.
+func unlinkPath(path string) { unix.Unlink(path) }
 
-// unmap releases this process's mapping. The ring must not be used after.
-func (r *ring) unmap() {
-	unix.Munmap(r.mem)
-	r.mem, r.data = nil, nil
-}
+// unmapMem releases a mapping made by createMapped or openMapped.
+func unmapMem(mem []byte) { unix.Munmap(mem) }
 
 // Futex operations on a word in memory shared between processes: not
 // the _PRIVATE variants, which only match waiters of the same process.

@@ -21,13 +21,13 @@ var errNoShm = errors.New("shared memory is not supported on this platform")
 
 func defaultShmDir() string { return "" }
 
-func createRing(string, uint64) (*ring, error) { return nil, errNoShm }
+func createMapped(string, string, uint64) ([]byte, string, error) { return nil, "", errNoShm }
 
-func openRing(string, uint64, [16]byte) (*ring, error) { return nil, errNoShm }
+func openMapped(string, uint64) ([]byte, error) { return nil, errNoShm }
 
-func (r *ring) unlink() {}
+func unlinkPath(string) {}
 
-func (r *ring) unmap() {}
+func unmapMem([]byte) {}
 
 func futexWait(*atomic.Uint32, uint32, time.Duration) {}
 

@@ -150,12 +150,7 @@ func TestRingFilesUnlinked(t *testing.T) {
 	if !shmSupported {
 		t.Skip("no shared memory on this platform")
 	}
-	dir := t.TempDir()
-	cfgs := groupConfigs(t, 3, 10*time.Second)
-	for r := range cfgs {
-		cfgs[r].SharedMemoryDir = dir
-	}
-	ts := connectGroup(t, cfgs)
+	dir, ts := groupInDir(t, groupConfigs(t, 3, 10*time.Second))
 	exchangeBothWays(t, ts, []int{10, 100_000})
 
 	if left, err := os.ReadDir(dir); err != nil || len(left) != 0 {
@@ -316,4 +311,15 @@ func TestDataFrameOnRingDirection(t *testing.T) {
 		t.Fatalf("%v, want a protocol error about the data frame", err)
 	}
 	mustName(t, err, 1, ts[0].addrs[1])
+}
+
+// groupInDir connects the members of cfgs with their shared-memory files
+// in a fresh folder, which it returns.
+func groupInDir(t *testing.T, cfgs []Config) (string, []*Transport) {
+	t.Helper()
+	dir := t.TempDir()
+	for r := range cfgs {
+		cfgs[r].SharedMemoryDir = dir
+	}
+	return dir, connectGroup(t, cfgs)
 }

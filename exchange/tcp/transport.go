@@ -48,6 +48,16 @@ type Transport struct {
 
 	// diagnosing serialises the search for the culprit of a timeout.
 	diagnosing sync.Mutex
+
+	// The buffers of Alloc (Note [Buffers by reference]): allocMu
+	// serialises Alloc and Free, which replace the list that owned points
+	// to; senders read it without a lock. byRef counts the messages sent
+	// by reference.
+	shmDir     string
+	allocMu    sync.Mutex
+	lastRegion uint32
+	owned      atomic.Pointer[[]*region]
+	byRef      atomic.Uint64
 }
 
 // peer is the connection to one other member.
@@ -83,6 +93,13 @@ type peer struct {
 	gone  chan struct{} // closed with inbox, for receives from a ring
 	left  atomic.Bool
 
+	// regions are the buffers this peer announced and this member mapped,
+	// by id, under regMu; bufferAnswers carries the peer's answers to
+	// this member's announcements to Alloc.
+	regMu         sync.Mutex
+	regions       map[uint32]*region
+	bufferAnswers chan bufferAnswer
+
 	// recvSince and sendSince are when a receive from or a send to this
 	// peer started waiting, in Unix nanoseconds, or 0; probes answer
 	// with them. probeReply carries the answers to this member's probes.
@@ -98,7 +115,12 @@ type frame struct {
 }
 
 func newTransport(cfg Config) *Transport {
+	dir := cfg.SharedMemoryDir
+	if dir == "" {
+		dir = defaultShmDir()
+	}
 	return &Transport{
+		shmDir:     dir,
 		rank:       cfg.Rank,
 		addrs:      cfg.Addrs,
 		ioTimeout:  cfg.IOTimeout,
@@ -127,7 +149,9 @@ func (t *Transport) addPeer(rank int, conn net.Conn, br *bufio.Reader, rs rings)
 		gone:   make(chan struct{}),
 		timer:  timer,
 
-		probeReply: make(chan []waits.Wait, 1),
+		probeReply:    make(chan []waits.Wait, 1),
+		regions:       map[uint32]*region{},
+		bufferAnswers: make(chan bufferAnswer, 1),
 	}
 }
 
@@ -151,7 +175,8 @@ func (t *Transport) Stats() exchange.Stats { return t.counters.Stats() }
 
 // Send sends data to member to, through shared memory or in frames of
 // at most FrameBytes. It returns once the data is in the ring or written
-// to the connection.
+// to the connection, or, when data lies in a buffer from Alloc that the
+// peer mapped, once the peer has taken the values from there.
 func (t *Transport) Send(to int, tag uint64, data []float32) error {
 	p, err := t.peer(to, "send")
 	if err != nil {
@@ -252,6 +277,7 @@ func (t *Transport) Close() error {
 	for _, p := range t.peers {
 		if p != nil {
 			p.releaseRings()
+			p.releaseRegions()
 		}
 	}
 	return nil
@@ -540,6 +566,14 @@ func (p *peer) readFrames() error {
 			return t.remoteError(p.rank, a)
 		case kindProbe:
 			p.answerProbe()
+		case kindShmBuffer:
+			if err := p.mapBuffer(payload); err != nil {
+				return p.errorf("read", err)
+			}
+		case kindShmMapped:
+			if err := p.gotBufferAnswer(payload); err != nil {
+				return p.errorf("read", err)
+			}
 		case kindWaits:
 			ws, err := parseWaits(payload)
 			if err != nil {
