@@ -16,6 +16,12 @@ func TestSgemm(t *testing.T) {
 	}
 }
 
+// TestSameBitsOnAnyThreads checks that a product's bits do not depend on
+// the thread count.
+func TestSameBitsOnAnyThreads(t *testing.T) {
+	blastest.TestSameBits(t, New(1), New(2), New(3), New(4))
+}
+
 // TestSerialProductDoesNotAllocate checks the one-thread path, which layers
 // call in their inner loops, for heap allocations once the workspace pool
 // is warm.

@@ -64,6 +64,56 @@ func (o *Impl) Sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 		return
 	}
 
+	if k > maxKBlock {
+		o.sgemmBlocks(tA, tB, alpha, a, b, beta, c, k)
+		return
+	}
+	o.sgemmBlock(tA, tB, alpha, a, b, beta, c, m, n, k)
+}
+
+// maxKBlock is the longest inner dimension handed to OpenBLAS in one call.
+// OpenBLAS cuts a longer one into blocks of its own, and 0.3.21 cuts them
+// differently on one thread than on several (336 is 176+160 on one and
+// 168+168 on more), so the bits of a product would depend on the thread
+// count and on which of its two drivers OpenBLAS picked for the size.
+// Every kernel it has for current x86 and Arm processors takes at least
+// 256 in one block, where both drivers agree; cutting k here, in places
+// that depend on k alone, makes every product's bits the same on any
+// number of threads. OpenBLAS makes as many passes over C for its own
+// blocks, so the cut costs little.
+const maxKBlock = 256
+
+// sgemmBlocks computes the product as ⌈k/maxKBlock⌉ products over equal
+// blocks of the inner dimension, each a multiple of 16 long but the last,
+// the first scaling C by beta and the others adding to it.
+func (o *Impl) sgemmBlocks(tA, tB blas.Transpose, alpha float32, a, b blas.General,
+	beta float32, c blas.General, k int) {
+	blocks := (k + maxKBlock - 1) / maxKBlock
+	step := ((k+blocks-1)/blocks + 15) &^ 15
+	for k0 := 0; k0 < k; k0 += step {
+		k1 := min(k0+step, k)
+		ab, bb := a, b
+		if tA {
+			ab = blas.General{Rows: k1 - k0, Cols: a.Cols, Stride: a.Stride,
+				Data: a.Data[k0*a.Stride:]}
+		} else {
+			ab = blas.General{Rows: a.Rows, Cols: k1 - k0, Stride: a.Stride, Data: a.Data[k0:]}
+		}
+		if tB {
+			bb = blas.General{Rows: b.Rows, Cols: k1 - k0, Stride: b.Stride, Data: b.Data[k0:]}
+		} else {
+			bb = blas.General{Rows: k1 - k0, Cols: b.Cols, Stride: b.Stride,
+				Data: b.Data[k0*b.Stride:]}
+		}
+		o.sgemmBlock(tA, tB, alpha, ab, bb, beta, c, c.Rows, c.Cols, k1-k0)
+		beta = 1
+	}
+}
+
+// sgemmBlock computes a product whose k is at most maxKBlock, on
+// OpenBLAS's own threads, split over one-thread calls, or on one thread.
+func (o *Impl) sgemmBlock(tA, tB blas.Transpose, alpha float32, a, b blas.General,
+	beta float32, c blas.General, m, n, k int) {
 	if perCallThreads && o.threads > 1 && 2*float64(m)*float64(n)*float64(k) >= minPoolFlops &&
 		threaded.TryLock() {
 		sgemm(o.threads, tA, tB, alpha, a, b, beta, c, 0, m, 0, n)

@@ -23,6 +23,12 @@ func TestSgemm(t *testing.T) {
 	}
 }
 
+// TestSameBitsOnAnyThreads checks that a product's bits do not depend on
+// the thread count.
+func TestSameBitsOnAnyThreads(t *testing.T) {
+	blastest.TestSameBits(t, New(1), New(2), New(3), New(4))
+}
+
 // TestConfigure checks the process-wide state New leaves behind, and logs
 // the kernels in use (bench/gemm/gemm.sh reads the line).
 func TestConfigure(t *testing.T) {
