@@ -15,7 +15,8 @@ import (
 // is large enough to be run on several threads.
 var invarianceShapes = []shape{
 	{64, 64, 336}, {200, 150, 700}, {128, 1024, 784}, {1024, 128, 1024},
-	{1024, 784, 128}, {96, 160, 2048}, {33, 1000, 1500},
+	{1024, 784, 128}, {96, 160, 2048}, {33, 1000, 1500}, {40, 300, 500},
+	{150, 64, 800}, {64, 200, 1100}, {100, 100, 1300}, {48, 96, 3001},
 }
 
 // TestSameBits checks that every implementation in impls, typically one

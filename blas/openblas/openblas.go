@@ -64,54 +64,51 @@ func (o *Impl) Sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 		return
 	}
 
-	if k > maxKBlock {
-		o.sgemmBlocks(tA, tB, alpha, a, b, beta, c, k)
-		return
+	if k0 := kHead(k); k0 > 0 {
+		o.sgemmBlock(tA, tB, alpha, kSlice(a, bool(tA), 0, k0), kSlice(b, !bool(tB), 0, k0), beta, c,
+			m, n, k0)
+		a, b, beta, k = kSlice(a, bool(tA), k0, k), kSlice(b, !bool(tB), k0, k), 1, k-k0
 	}
 	o.sgemmBlock(tA, tB, alpha, a, b, beta, c, m, n, k)
 }
 
-// maxKBlock is the longest inner dimension handed to OpenBLAS in one call.
-// OpenBLAS cuts a longer one into blocks of its own, and 0.3.21 cuts them
-// differently on one thread than on several (336 is 176+160 on one and
-// 168+168 on more), so the bits of a product would depend on the thread
-// count and on which of its two drivers OpenBLAS picked for the size.
-// Every kernel it has for current x86 and Arm processors takes at least
-// 256 in one block, where both drivers agree; cutting k here, in places
-// that depend on k alone, makes every product's bits the same on any
-// number of threads. OpenBLAS makes as many passes over C for its own
-// blocks, so the cut costs little.
-const maxKBlock = 256
+// Note [Same bits on any thread count]. OpenBLAS cuts an inner dimension k
+// longer than its kernel's block length Q into blocks, and version 0.3.21
+// cuts a remainder between Q and 2Q differently on one thread (in two
+// halves rounded to the kernel's 16 rows) than on several (in two halves),
+// so for most k above Q a product's bits would depend on the thread count,
+// and on which of its two drivers OpenBLAS picks for the size. The two
+// agree when k is at most Q, and when k is a multiple of 32: Q is a
+// multiple of 32 in every current kernel, so every remainder is too, and
+// its halves are multiples of 16 that neither driver rounds. So a product
+// whose k is above safeK and not a multiple of 32 first computes the
+// head of k mod 32 values in a call of its own, which either driver takes
+// in one block, and then the rest, adding to C. TestSameBitsOnAnyThreads
+// checks it. The head costs one more pass over C, on k values that are at
+// most 8% of the product.
+const safeK = 256
 
-// sgemmBlocks computes the product as ⌈k/maxKBlock⌉ products over equal
-// blocks of the inner dimension, each a multiple of 16 long but the last,
-// the first scaling C by beta and the others adding to it.
-func (o *Impl) sgemmBlocks(tA, tB blas.Transpose, alpha float32, a, b blas.General,
-	beta float32, c blas.General, k int) {
-	blocks := (k + maxKBlock - 1) / maxKBlock
-	step := ((k+blocks-1)/blocks + 15) &^ 15
-	for k0 := 0; k0 < k; k0 += step {
-		k1 := min(k0+step, k)
-		ab, bb := a, b
-		if tA {
-			ab = blas.General{Rows: k1 - k0, Cols: a.Cols, Stride: a.Stride,
-				Data: a.Data[k0*a.Stride:]}
-		} else {
-			ab = blas.General{Rows: a.Rows, Cols: k1 - k0, Stride: a.Stride, Data: a.Data[k0:]}
-		}
-		if tB {
-			bb = blas.General{Rows: b.Rows, Cols: k1 - k0, Stride: b.Stride, Data: b.Data[k0:]}
-		} else {
-			bb = blas.General{Rows: k1 - k0, Cols: b.Cols, Stride: b.Stride,
-				Data: b.Data[k0*b.Stride:]}
-		}
-		o.sgemmBlock(tA, tB, alpha, ab, bb, beta, c, c.Rows, c.Cols, k1-k0)
-		beta = 1
+// kHead returns how much of an inner dimension k goes in a call of its own
+// before the rest (see Note [Same bits on any thread count]), or 0.
+func kHead(k int) int {
+	if k <= safeK {
+		return 0
 	}
+	return k % 32
 }
 
-// sgemmBlock computes a product whose k is at most maxKBlock, on
-// OpenBLAS's own threads, split over one-thread calls, or on one thread.
+// kSlice returns the view of values [k0, k1) of g along the inner
+// dimension: g's columns, or its rows when byRows.
+func kSlice(g blas.General, byRows bool, k0, k1 int) blas.General {
+	if byRows {
+		return blas.General{Rows: k1 - k0, Cols: g.Cols, Stride: g.Stride,
+			Data: g.Data[k0*g.Stride:]}
+	}
+	return blas.General{Rows: g.Rows, Cols: k1 - k0, Stride: g.Stride, Data: g.Data[k0:]}
+}
+
+// sgemmBlock computes a product on OpenBLAS's own threads, split over
+// one-thread calls, or on one thread.
 func (o *Impl) sgemmBlock(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 	beta float32, c blas.General, m, n, k int) {
 	if perCallThreads && o.threads > 1 && 2*float64(m)*float64(n)*float64(k) >= minPoolFlops &&
