@@ -19,12 +19,24 @@ type Single struct {
 	params []*layer.Param
 	solver *optim.Solver
 	lctx   layer.Context
+
+	// nodeParams are the parameters of each node of the network's graph,
+	// which Step updates as soon as that node's backward pass is done;
+	// updated is bound once to the method of that name, step is the step
+	// being computed.
+	nodeParams [][]*layer.Param
+	updated    func(node int)
+	step       int64
 }
 
 // NewSingle returns the engine that trains net with solver on the device
 // whose compute context is lctx. It prepares the solver's history.
 func NewSingle(net *model.Net, solver *optim.Solver, lctx layer.Context) (*Single, error) {
 	e := &Single{net: net, params: net.Params(), solver: solver, lctx: lctx}
+	for _, nd := range net.Graph().Nodes() {
+		e.nodeParams = append(e.nodeParams, nd.Layer.Params())
+	}
+	e.updated = e.update
 	if err := solver.Prepare(e.params); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -57,9 +69,22 @@ func (e *Single) Step(step int64, x, labels *tensor.Tensor, stop bool) (StepResu
 		return StepResult{Loss: loss}, &NonFiniteError{Step: step, Loss: loss, What: "loss"}
 	}
 
-	e.net.Backward(&e.lctx, 1/float32(n))
-	e.solver.Update(step, e.params)
+	e.step = step
+	e.net.BackwardNotify(&e.lctx, 1/float32(n), e.updated)
 	return StepResult{Loss: loss, Samples: n}, nil
+}
+
+// update applies the solver to the parameters of node, whose gradients are
+// final once its backward pass is done, and which no node below it reads
+// again in this step. Updating each layer's parameters then, while their
+// gradients are still in cache from the product that wrote them, instead of
+// all of them after the backward pass, saves a trip to memory per value;
+// each value's update depends on that value alone, so the result is the
+// same bit for bit.
+func (e *Single) update(node int) {
+	if ps := e.nodeParams[node]; len(ps) > 0 {
+		e.solver.Update(e.step, ps)
+	}
 }
 
 // Evaluate implements [Engine]: the whole of ds, in order.
