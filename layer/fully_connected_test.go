@@ -47,6 +47,11 @@ func TestFullyConnectedGradient(t *testing.T) {
 		{"no bias", tensor.Shape{4}, layer.FullyConnectedConfig{Outputs: 3, NoBias: true}, 5, 1},
 		// Larger than the numeric sample, so a random subset is checked.
 		{"sampled", tensor.Shape{40}, layer.FullyConnectedConfig{Outputs: 20}, 2, 2},
+		// Products large enough for OpenBLAS's own threads, over a k that
+		// its one-thread and threaded drivers would cut differently: the
+		// check that outputs and gradients are the same on 1 and 3 threads
+		// covers blas/openblas's Note [Same bits on any thread count].
+		{"wide", tensor.Shape{4, 7, 12}, layer.FullyConnectedConfig{Outputs: 300}, 10, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := layer.NewFullyConnected("fc1", tc.cfg)
