@@ -24,7 +24,8 @@
 # OpenBLAS 0.3.21 picks generic kernels on CPUs newer than it knows;
 # blas/openblas corrects that itself (see its package documentation). The C
 # program gets the same kernels through OPENBLAS_CORETYPE, set to the core
-# the Go package reports, so both sides run the same code.
+# the Go package reports, and the same library and OpenMP spin count, so
+# both sides run the same code.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -37,8 +38,19 @@ trap 'rm -rf "$work"' EXIT
 gcc -O2 -Wall -o "$work/ref" bench/gemm/ref.c -lopenblas
 go test -c -o "$work/blas.test" ./blas/benchmarks/
 
-core=$(go test -count=1 -run '^TestConfigure$' -v ./blas/openblas |
-	sed -n 's/.*OpenBLAS core: \([A-Za-z0-9]*\).*/\1/p')
+configured=$(go test -count=1 -run '^TestConfigure$' -v ./blas/openblas)
+core=$(echo "$configured" | sed -n 's/.*OpenBLAS core: \([A-Za-z0-9]*\).*/\1/p')
+# The C program loads the library Mariana loads (Debian's OpenMP build,
+# chosen by blas/openblas, where the system default is often the pthreads
+# build), with the OpenMP spin count blas/openblas sets: the two sides then
+# differ only in how they call it.
+library=$(echo "$configured" | sed -n 's/.*library: \(.*\)$/\1/p')
+spin=$(sed -n 's/^const spinCount = "\([0-9]*\)"/\1/p' blas/openblas/library.go)
+c_env=(OPENBLAS_CORETYPE="$core")
+if [ -n "$library" ] && [ "${library#/}" != "$library" ]; then
+	c_env+=(LD_LIBRARY_PATH="$(dirname "$library")")
+fi
+[ -n "$spin" ] && c_env+=(GOMP_SPINCOUNT="$spin")
 if [ -z "$core" ]; then
 	echo "gemm.sh: blas/openblas did not report its core; is cgo enabled?" >&2
 	exit 1
@@ -46,7 +58,7 @@ fi
 
 shapes=$(sed -n 's/^\t{"\([^"]*\)", Cblas.*/\1/p' bench/gemm/ref.c)
 echo "# for each shape S of ref.c:"
-echo "#   OPENBLAS_CORETYPE=$core ref $window $count S"
+echo "#   ${c_env[*]} ref $window $count S"
 echo "#   blas.test -test.run '^\$' -test.bench '^BenchmarkSgemm\$/^S\$/^openblas\$'" \
 	"-test.benchtime ${window}s -test.count $count"
 echo "#   blas.test -test.run '^\$' -test.bench '^BenchmarkSgemm\$/^S\$/^native\$'" \
@@ -56,7 +68,7 @@ echo "# (blas.test is 'go test -c ./blas/benchmarks/'," \
 
 for s in $shapes; do
 	re="^BenchmarkSgemm\$/^${s//./\\.}\$"
-	OPENBLAS_CORETYPE=$core "$work/ref" "$window" "$count" "$s" >>"$work/c.txt"
+	env "${c_env[@]}" "$work/ref" "$window" "$count" "$s" >>"$work/c.txt"
 	"$work/blas.test" -test.run '^$' -test.bench "$re/^openblas\$" \
 		-test.benchtime "${window}s" -test.count "$count" >>"$work/go.txt"
 	"$work/blas.test" -test.run '^$' -test.bench "$re/^native\$" \

@@ -34,7 +34,7 @@ func TestSameBitsOnAnyThreads(t *testing.T) {
 func TestConfigure(t *testing.T) {
 	New(1)
 	core := Core()
-	t.Logf("OpenBLAS core: %s, threading: %s", core, Threading())
+	t.Logf("OpenBLAS core: %s, threading: %s, library: %s", core, Threading(), Library())
 	if n := threadsInPool(); Threading() == "split" && n != 1 {
 		t.Errorf("OpenBLAS pool has %d threads after New, want 1", n)
 	}
