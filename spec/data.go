@@ -2,10 +2,15 @@ package spec
 
 import (
 	"gopkg.in/yaml.v3"
+
+	"github.com/mariana-dl/mariana/tensor"
 )
 
 var (
-	dataKeys      = []string{"format", "dir", "normalize", "random", "shuffle"}
+	dataKeys = []string{"format", "dir", "normalize", "random", "shuffle", "augment",
+		"pipeline"}
+	augmentKeys   = []string{"crop", "pad", "mirror"}
+	pipelineKeys  = []string{"threads", "depth"}
 	normalizeKeys = []string{"scale", "mean", "std"}
 	randomKeys    = []string{"train", "test", "shape", "classes"}
 	formats       = []string{string(MNIST), string(CIFAR10), string(Random)}
@@ -37,11 +42,22 @@ func (d *decoder) data(key, n *yaml.Node, out *Data) []int {
 		}
 		sample := out.Format.SampleShape()
 		out.Normalize = d.normalize(o, sample[0])
-		return sample
+		if o.has("augment") {
+			out.Augment = d.augment(o.key["augment"], o.val["augment"], sample)
+		}
+		if o.has("pipeline") {
+			out.Pipeline = d.pipeline(o.key["pipeline"], o.val["pipeline"])
+		} else if o.has("augment") {
+			out.Pipeline = Pipeline{Threads: 1, Depth: 2}
+		}
+		out.Pipeline.Enabled = o.has("pipeline") || o.has("augment")
+		return out.SampleShape()
 
 	case Random:
 		o.drop("dir", ErrUnknownKey, "format random reads no files")
 		o.drop("normalize", ErrUnknownKey, "format random draws normalised samples itself")
+		o.drop("augment", ErrUnknownKey, "format random has no images to augment")
+		o.drop("pipeline", ErrUnknownKey, "format random reads no files")
 		if !o.need("random") {
 			return nil
 		}
@@ -121,4 +137,35 @@ func (d *decoder) random(key, n *yaml.Node, out *RandomData) []int {
 		out.Shape, _ = d.shape(s, "data.random.shape")
 	}
 	return out.Shape
+}
+
+// augment decodes data.augment for images of the given C×H×W shape.
+func (d *decoder) augment(key, n *yaml.Node, image tensor.Shape) Augment {
+	o := d.object("data.augment", key, n, "a mapping with crop, pad and mirror")
+	o.known(augmentKeys, nil)
+	out := Augment{
+		Pad:    int(o.integer("pad", 0, intRange{0, maxAugmentPad, "an integer from 0 to 64"})),
+		Mirror: o.boolean("mirror", false),
+	}
+	side := min(image[1], image[2])
+	out.Crop = int(o.integer("crop", 0, naturalInt))
+	if limit := side + 2*out.Pad; out.Crop > limit {
+		d.report(o.val["crop"], "data.augment.crop", ErrValue, "crop %d is larger than the "+
+			"%d×%d image padded by %d", out.Crop, image[1], image[2], out.Pad)
+		out.Crop = 0
+	}
+	return out
+}
+
+// maxAugmentPad bounds data.augment.pad: more padding than that is a slip.
+const maxAugmentPad = 64
+
+// pipeline decodes data.pipeline.
+func (d *decoder) pipeline(key, n *yaml.Node) Pipeline {
+	o := d.object("data.pipeline", key, n, "a mapping with threads and depth")
+	o.known(pipelineKeys, nil)
+	return Pipeline{
+		Threads: int(o.integer("threads", 1, intRange{1, 256, "an integer from 1 to 256"})),
+		Depth:   int(o.integer("depth", 2, intRange{1, 64, "an integer from 1 to 64"})),
+	}
 }

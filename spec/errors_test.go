@@ -122,6 +122,34 @@ func TestParseErrors(t *testing.T) {
 			kinds: []error{ErrUnknownKey},
 		},
 		{
+			name:  "augment crop larger than the padded image",
+			edits: []string{"  format: mnist", "  format: mnist\n  augment: {crop: 33, pad: 2}"},
+			want: "spec: t.yaml:4:19: data.augment.crop: crop 33 is larger than the 28×28 " +
+				"image padded by 2",
+			kinds: []error{ErrValue},
+		},
+		{
+			name:  "augment key misspelt",
+			edits: []string{"  format: mnist", "  format: mnist\n  augment: {mirorr: true}"},
+			want:  "spec: t.yaml:4:13: data.augment.mirorr: unknown key; did you mean mirror?",
+			kinds: []error{ErrUnknownKey},
+		},
+		{
+			name:  "pipeline threads out of range",
+			edits: []string{"  format: mnist", "  format: mnist\n  pipeline: {threads: 0}"},
+			want: "spec: t.yaml:4:23: data.pipeline.threads: want an integer from 1 to 256, " +
+				"got 0",
+			kinds: []error{ErrValue},
+		},
+		{
+			name: "augment on random data",
+			src: strings.Replace(base, "  format: mnist",
+				"  format: random\n  random: {train: 10, shape: [4], classes: 10}\n"+
+					"  augment: {mirror: true}", 1),
+			want:  "spec: t.yaml:5:3: data.augment: format random has no images to augment",
+			kinds: []error{ErrUnknownKey},
+		},
+		{
 			name:  "field of another layer type",
 			edits: []string{"outputs: 10}", "outputs: 10, kernel_h: 3}"},
 			want:  "spec: t.yaml:6:42: model.layers[0].kernel_h: not a field of layer type fc",

@@ -124,6 +124,19 @@ func (w *writer) data(d *Data) *yaml.Node {
 		w.add(n, "mean", w.nums(d.Normalize.Mean))
 		w.add(n, "std", w.nums(d.Normalize.Std))
 		w.add(m, "normalize", n)
+		if a := d.Augment; a != (Augment{}) {
+			n := flow()
+			w.add(n, "crop", w.int(int64(a.Crop)))
+			w.add(n, "pad", w.int(int64(a.Pad)))
+			w.add(n, "mirror", w.bool(a.Mirror))
+			w.add(m, "augment", n)
+		}
+		if p := d.Pipeline; p.Enabled {
+			n := flow()
+			w.add(n, "threads", w.int(int64(p.Threads)))
+			w.add(n, "depth", w.int(int64(p.Depth)))
+			w.add(m, "pipeline", n)
+		}
 	}
 	w.add(m, "shuffle", w.bool(d.Shuffle))
 	return m

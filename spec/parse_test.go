@@ -104,6 +104,8 @@ func TestEveryField(t *testing.T) {
 		Dir:    "cifar",
 		Normalize: Normalize{Scale: 1, Mean: []float32{125.3, 123, 113.9},
 			Std: []float32{64, 64, 64}},
+		Augment:  Augment{Crop: 32, Pad: 4, Mirror: true},
+		Pipeline: Pipeline{Enabled: true, Threads: 2, Depth: 3},
 	}
 	if !reflect.DeepEqual(s.Data, wantData) {
 		t.Errorf("data %+v, want %+v", s.Data, wantData)
@@ -258,6 +260,7 @@ func TestDataShapeAndClasses(t *testing.T) {
 	}{
 		{Data{Format: MNIST}, tensor.Shape{1, 28, 28}, 10},
 		{Data{Format: CIFAR10}, tensor.Shape{3, 32, 32}, 10},
+		{Data{Format: CIFAR10, Augment: Augment{Crop: 24}}, tensor.Shape{3, 24, 24}, 10},
 		{Data{Format: Random, Random: RandomData{Shape: tensor.Shape{440}, Classes: 3000}},
 			tensor.Shape{440}, 3000},
 		{Data{}, nil, 0},

@@ -115,6 +115,46 @@ type Data struct {
 	// the epoch number, so a resumed job sees the same order). Test
 	// samples are never shuffled. Default true.
 	Shuffle bool
+
+	// Augment crops and mirrors the training images at random, and the
+	// test images in the centre. Not allowed for random.
+	Augment Augment
+
+	// Pipeline reads the training data through the three-stage input
+	// pipeline (disk, CPU preprocessing, training) instead of holding it
+	// in memory. A spec with augment always does. Not allowed for random.
+	Pipeline Pipeline
+}
+
+// Augment is the random data augmentation of the training images, which
+// the input pipeline applies (data/pipeline).
+type Augment struct {
+	// Crop is the side of the square cut out of each padded image: at a
+	// random place in training, in the centre for testing. 0 keeps the
+	// image's own height and width.
+	Crop int
+
+	// Pad adds this many zero pixels (the mean, after normalisation) on
+	// each side of an image before the crop.
+	Pad int
+
+	// Mirror flips a training image left to right with probability one
+	// half.
+	Mirror bool
+}
+
+// Pipeline configures the input pipeline.
+type Pipeline struct {
+	// Enabled is set when the spec has a pipeline or an augment section.
+	Enabled bool
+
+	// Threads is the number of goroutines that preprocess a batch.
+	// Default 1.
+	Threads int
+
+	// Depth is the capacity, in batches, of the queues between stages.
+	// Default 2.
+	Depth int
 }
 
 // SampleShape returns the per-sample shape the data delivers: the format's,
@@ -124,7 +164,11 @@ func (d *Data) SampleShape() tensor.Shape {
 	if d.Format == Random {
 		return d.Random.Shape
 	}
-	return d.Format.SampleShape()
+	s := d.Format.SampleShape()
+	if d.Augment.Crop > 0 {
+		s = tensor.Shape{s[0], d.Augment.Crop, d.Augment.Crop}
+	}
+	return s
 }
 
 // Classes returns the number of label values, 0 … Classes-1: 10 for MNIST
