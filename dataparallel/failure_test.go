@@ -33,7 +33,7 @@ func TestStuckDeviceFailsTheGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.NewWithEngine(train.Config{Steps: 40}, g, job.Loader, nil, nil)
+	tr, err := train.NewWithEngine(train.Config{Steps: 40}, g, job.Batches(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,7 +91,7 @@ func cpus(t testing.TB, n int) []device.Device {
 func trainSingle(t testing.TB, src string, steps int64) []*layer.Param {
 	t.Helper()
 	job := buildJob(t, src)
-	tr, err := train.New(train.Config{Steps: steps}, job.Net, job.Solver, job.Loader, nil,
+	tr, err := train.New(train.Config{Steps: steps}, job.Net, job.Solver, job.Batches(), nil,
 		job.Context, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func trainLocal(t testing.TB, src string, n int, cfg Config, steps int64) *Group
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Close() })
-	tr, err := train.NewWithEngine(train.Config{Steps: steps}, g, job.Loader, nil, nil)
+	tr, err := train.NewWithEngine(train.Config{Steps: steps}, g, job.Batches(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

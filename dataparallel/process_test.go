@@ -41,7 +41,7 @@ func processes(t *testing.T, src string, cfg Config, steps int64, ctxs []context
 		if dirs[r] == "" {
 			tc.CheckpointEvery = 0
 		}
-		if trainers[r], err = train.NewWithEngine(tc, g, job.Loader, job.Test, nil); err != nil {
+		if trainers[r], err = train.NewWithEngine(tc, g, job.Batches(), job.Test, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

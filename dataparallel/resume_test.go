@@ -28,7 +28,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 				defer first.Close()
 				dir := t.TempDir()
 				tr, err := train.NewWithEngine(train.Config{Steps: 17, CheckpointDir: dir},
-					first, job.Loader, nil, nil)
+					first, job.Batches(), nil, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -47,7 +47,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer second.Close()
-				tr2, err := train.NewWithEngine(train.Config{Steps: 40}, second, job2.Loader,
+				tr2, err := train.NewWithEngine(train.Config{Steps: 40}, second, job2.Batches(),
 					nil, nil)
 				if err != nil {
 					t.Fatal(err)
@@ -77,7 +77,7 @@ func TestCheckpointsMoveBetweenDeviceCounts(t *testing.T) {
 	}
 	defer g.Close()
 	tr, err := train.NewWithEngine(train.Config{Steps: 10, CheckpointDir: dir}, g,
-		job.Loader, nil, nil)
+		job.Batches(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestCheckpointsMoveBetweenDeviceCounts(t *testing.T) {
 
 	single := buildJob(t, smallSpec)
 	str, err := train.New(train.Config{Steps: 10, CheckpointDir: t.TempDir()}, single.Net,
-		single.Solver, single.Loader, nil, single.Context, nil)
+		single.Solver, single.Batches(), nil, single.Context, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestCheckpointsMoveBetweenDeviceCounts(t *testing.T) {
 
 	// Resume on one device and on 2.
 	back := buildJob(t, smallSpec)
-	btr, err := train.New(train.Config{Steps: 15}, back.Net, back.Solver, back.Loader, nil,
+	btr, err := train.New(train.Config{Steps: 15}, back.Net, back.Solver, back.Batches(), nil,
 		back.Context, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +130,7 @@ func TestCheckpointsMoveBetweenDeviceCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g2.Close()
-	ttr, err := train.NewWithEngine(train.Config{Steps: 15}, g2, two.Loader, nil, nil)
+	ttr, err := train.NewWithEngine(train.Config{Steps: 15}, g2, two.Batches(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestResumeRefusesForeignState(t *testing.T) {
 	}
 	defer g.Close()
 	dir := t.TempDir()
-	tr, err := train.NewWithEngine(train.Config{Steps: 2, CheckpointDir: dir}, g, job.Loader,
+	tr, err := train.NewWithEngine(train.Config{Steps: 2, CheckpointDir: dir}, g, job.Batches(),
 		nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +192,7 @@ func TestResumeRefusesForeignState(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g2.Close()
-	tr2, err := train.NewWithEngine(train.Config{Steps: 4}, g2, job2.Loader, nil, nil)
+	tr2, err := train.NewWithEngine(train.Config{Steps: 4}, g2, job2.Batches(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

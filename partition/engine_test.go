@@ -28,7 +28,7 @@ func trainer(t *testing.T, src string, steps int64, parallel bool) (*train.Train
 	}
 	cfg := train.Config{Steps: steps}
 	if !parallel {
-		tr, err := train.New(cfg, job.Net, job.Solver, job.Loader, job.Test, job.Context, nil)
+		tr, err := train.New(cfg, job.Net, job.Solver, job.Batches(), job.Test, job.Context, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func trainer(t *testing.T, src string, steps int64, parallel bool) (*train.Train
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	tr, err := train.NewWithEngine(cfg, eng, job.Loader, job.Test, nil)
+	tr, err := train.NewWithEngine(cfg, eng, job.Batches(), job.Test, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,3 +30,6 @@ func (e *NonFiniteError) Error() string {
 }
 
 func (e *NonFiniteError) Unwrap() error { return ErrNonFinite }
+
+// errNoFiles is the error of a pipeline asked of a format without files.
+var errNoFiles = errors.New("train: the input pipeline reads mnist or cifar10 files only")

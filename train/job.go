@@ -2,10 +2,12 @@ package train
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 
 	"github.com/mariana-dl/mariana/blas/auto"
 	"github.com/mariana-dl/mariana/data"
+	"github.com/mariana-dl/mariana/data/pipeline"
 	"github.com/mariana-dl/mariana/layer"
 	"github.com/mariana-dl/mariana/model"
 	"github.com/mariana-dl/mariana/optim"
@@ -24,6 +26,13 @@ type Job struct {
 	Solver  *optim.Solver
 	Loader  *data.Loader
 	Context layer.Context
+
+	// Pipeline reads the training set from disk, preprocesses and
+	// augments it, when the spec asks for it (data.pipeline or
+	// data.augment); else nil, and Loader holds the data in memory. Close
+	// stops it.
+	Pipeline *pipeline.Pipeline
+	source   io.Closer // the pipeline's files
 }
 
 // Options adjusts how a spec is built.
@@ -34,6 +43,10 @@ type Options struct {
 	// Data, when set, replaces the spec's data sets (benchmarks use random
 	// data of the right shape).
 	Data func(s *spec.Spec) (trainSet, testSet data.Dataset, err error)
+
+	// InMemory keeps the training data in memory even where the spec asks
+	// for the input pipeline, for a job that trains nothing (evaluation).
+	InMemory bool
 }
 
 // Build loads the data a spec names, builds its network and solver, and
@@ -86,13 +99,47 @@ func Build(s *spec.Spec, opts Options) (*Job, error) {
 		return nil, s.FieldError("train.batch", err)
 	}
 
-	return &Job{
+	job := &Job{
 		Spec: s, Train: trainSet, Test: testSet, Graph: g, Net: model.NewNet(g),
 		Solver: solver, Loader: loader,
 		Context: layer.Context{
 			BLAS: auto.New(threads), SerialBLAS: auto.New(1), Threads: threads,
 		},
-	}, nil
+	}
+	if s.Data.Pipeline.Enabled && opts.Data == nil && !opts.InMemory {
+		if job.source, job.Pipeline, err = openPipeline(s); err != nil {
+			return nil, err
+		}
+		if job.Pipeline.BatchesPerEpoch() != loader.BatchesPerEpoch() {
+			job.Close()
+			return nil, fmt.Errorf("train: the input pipeline has %d batches per epoch, "+
+				"the data set %d", job.Pipeline.BatchesPerEpoch(), loader.BatchesPerEpoch())
+		}
+	}
+	return job, nil
+}
+
+// Batches returns what the job trains from: its input pipeline when it has
+// one, else its in-memory loader.
+func (j *Job) Batches() Batches {
+	if j.Pipeline != nil {
+		return j.Pipeline
+	}
+	return InMemory(j.Loader)
+}
+
+// Close stops the job's input pipeline and closes its files, if it has
+// them.
+func (j *Job) Close() error {
+	if j.Pipeline == nil {
+		return nil
+	}
+	err := j.Pipeline.Close()
+	if cerr := j.source.Close(); err == nil {
+		err = cerr
+	}
+	j.Pipeline = nil
+	return err
 }
 
 // Steps returns the number of steps the spec's training takes.
@@ -148,11 +195,9 @@ func LoadData(s *spec.Spec) (trainSet, testSet data.Dataset, err error) {
 		return tr, te, nil
 
 	case spec.MNIST, spec.CIFAR10:
-		dir := s.DataDir()
-		if dir == spec.GoMNIST {
-			if dir, err = data.GoMNISTDir(); err != nil {
-				return nil, nil, s.FieldError("data.dir", err)
-			}
+		dir, err := dataDir(s)
+		if err != nil {
+			return nil, nil, err
 		}
 		var tr, te *data.ImageSet
 		if d.Format == spec.MNIST {
@@ -169,9 +214,36 @@ func LoadData(s *spec.Spec) (trainSet, testSet data.Dataset, err error) {
 				return nil, nil, s.FieldError("data.normalize", err)
 			}
 		}
+		if a := d.Augment; a.Crop > 0 {
+			// The network sees crops: the test set is cut in the centre,
+			// as the pipeline's evaluation batches are, and so is the
+			// training set, which then only gives the shapes.
+			ctr, err := data.NewCenterCrop(tr, a.Crop, a.Pad)
+			if err != nil {
+				return nil, nil, s.FieldError("data.augment", err)
+			}
+			cte, err := data.NewCenterCrop(te, a.Crop, a.Pad)
+			if err != nil {
+				return nil, nil, s.FieldError("data.augment", err)
+			}
+			return ctr, cte, nil
+		}
 		return tr, te, nil
 	}
 	return nil, nil, s.FieldError("data.format", fmt.Errorf("train: unknown format %q", d.Format))
+}
+
+// dataDir returns the folder of a spec's data files.
+func dataDir(s *spec.Spec) (string, error) {
+	dir := s.DataDir()
+	if dir != spec.GoMNIST {
+		return dir, nil
+	}
+	dir, err := data.GoMNISTDir()
+	if err != nil {
+		return "", s.FieldError("data.dir", err)
+	}
+	return dir, nil
 }
 
 // imageNormalize turns the spec's (b*Scale - Mean)/Std over raw bytes b

@@ -70,7 +70,7 @@ type Result struct {
 type Trainer struct {
 	cfg    Config
 	eng    Engine
-	loader *data.Loader
+	loader Batches
 	test   data.Dataset
 	rep    Reporter
 
@@ -103,7 +103,7 @@ type window struct {
 // New returns a trainer on one device. lctx is the device's compute
 // context; loader yields the training mini-batches and test, which may be
 // nil, is the evaluation set.
-func New(cfg Config, net *model.Net, solver *optim.Solver, loader *data.Loader,
+func New(cfg Config, net *model.Net, solver *optim.Solver, loader Batches,
 	test data.Dataset, lctx layer.Context, rep Reporter) (*Trainer, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func New(cfg Config, net *model.Net, solver *optim.Solver, loader *data.Loader,
 // NewWithEngine returns a trainer whose steps eng computes. loader yields
 // the global training mini-batches and test, which may be nil, is the
 // evaluation set.
-func NewWithEngine(cfg Config, eng Engine, loader *data.Loader, test data.Dataset,
+func NewWithEngine(cfg Config, eng Engine, loader Batches, test data.Dataset,
 	rep Reporter) (*Trainer, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -258,7 +258,10 @@ func (t *Trainer) StepOnce() (data.Position, float64, error) {
 // stays the next one; a member of a group of processes trains it and tells
 // the others to stop.
 func (t *Trainer) stepOnce(stop bool) (data.Position, StepResult, error) {
-	pos := t.loader.Next(&t.x, &t.y)
+	pos, err := t.loader.Next(&t.x, &t.y)
+	if err != nil {
+		return pos, StepResult{}, fmt.Errorf("train: step %d: %w", t.step, err)
+	}
 	sr, err := t.eng.Step(t.step, &t.x, &t.y, stop)
 	if err == nil && sr.Samples == 0 {
 		return pos, sr, t.loader.Seek(pos)

@@ -56,7 +56,7 @@ func buildSmall(t *testing.T, src string, threads int) *Job {
 
 func newTrainer(t *testing.T, job *Job, cfg Config) *Trainer {
 	t.Helper()
-	tr, err := New(cfg, job.Net, job.Solver, job.Loader, job.Test, job.Context, nil)
+	tr, err := New(cfg, job.Net, job.Solver, job.Batches(), job.Test, job.Context, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,12 +67,20 @@ func newTrainer(t *testing.T, job *Job, cfg Config) *Trainer {
 // checkpoint through a file, and 23 more in a new process-like trainer; the
 // weights must match bit for bit.
 func TestResumeIsBitIdentical(t *testing.T) {
-	whole := buildSmall(t, smallSpec, 2)
-	if _, err := newTrainer(t, whole, Config{Steps: 40}).Run(context.Background()); err != nil {
+	checkResume(t, func() *Job { return buildSmall(t, smallSpec, 2) }, 17, 40)
+}
+
+// checkResume trains a job from build for steps steps in one go, and for
+// mid steps, a checkpoint through a file and the rest in a new trainer of
+// a new job, and fails t unless the weights match bit for bit.
+func checkResume(t *testing.T, build func() *Job, mid, steps int64) {
+	t.Helper()
+	whole := build()
+	if _, err := newTrainer(t, whole, Config{Steps: steps}).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 
-	first := newTrainer(t, buildSmall(t, smallSpec, 2), Config{Steps: 17})
+	first := newTrainer(t, build(), Config{Steps: mid})
 	if _, err := first.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -89,13 +97,13 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	second := buildSmall(t, smallSpec, 2)
-	tr := newTrainer(t, second, Config{Steps: 40})
+	second := build()
+	tr := newTrainer(t, second, Config{Steps: steps})
 	if err := tr.Resume(c); err != nil {
 		t.Fatal(err)
 	}
-	if tr.Step() != 17 {
-		t.Fatalf("resumed at step %d, want 17", tr.Step())
+	if tr.Step() != mid {
+		t.Fatalf("resumed at step %d, want %d", tr.Step(), mid)
 	}
 	if _, err := tr.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -173,7 +181,7 @@ func TestCancelWritesCheckpoint(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	rep := &cancelAfter{steps: 3, cancel: cancel}
 	tr, err := New(Config{Steps: 1000, DisplayEvery: 1, CheckpointDir: dir}, job.Net,
-		job.Solver, job.Loader, nil, job.Context, rep)
+		job.Solver, job.Batches(), nil, job.Context, rep)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,7 @@ func benchWith(ctx context.Context, job *train.Job, eng train.Engine, devices in
 	f benchFlags) error {
 	s := job.Spec
 	steps := int64(f.warmup + f.epochs*job.Loader.BatchesPerEpoch())
-	tr, err := train.NewWithEngine(train.Config{Steps: steps}, eng, job.Loader, nil, nil)
+	tr, err := train.NewWithEngine(train.Config{Steps: steps}, eng, job.Batches(), nil, nil)
 	if err != nil {
 		return err
 	}

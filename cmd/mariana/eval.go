@@ -49,7 +49,7 @@ func runEval(path, specArg string, threads int, metricsJSON string) error {
 		return err
 	}
 
-	job, err := train.Build(s, train.Options{Threads: threads})
+	job, err := train.Build(s, train.Options{Threads: threads, InMemory: true})
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func runEval(path, specArg string, threads int, metricsJSON string) error {
 	}
 
 	tr, err := train.New(train.Config{Steps: 1, TestBatch: s.Train.TestBatch},
-		job.Net, job.Solver, job.Loader, job.Test, job.Context, nil)
+		job.Net, job.Solver, job.Batches(), job.Test, job.Context, nil)
 	if err != nil {
 		return err
 	}

@@ -141,11 +141,49 @@ model:
 solver: {method: sgd, lr: 0.05, momentum: 0.9}
 train: {batch: 64, iterations: 400, checkpoint_dir: ckpts}
 `)
-	if err := run(t, dir, "train", "mlp.yaml", "--plain", "--metrics-json", "m.json"); err != nil {
+	trainReaches(t, dir, "mlp.yaml", 0.93)
+}
+
+// trainReaches trains the spec file in dir and fails t unless the final
+// test accuracy is at least min.
+func trainReaches(t *testing.T, dir, file string, min float64) {
+	t.Helper()
+	if err := run(t, dir, "train", file, "--plain", "--metrics-json", "m.json"); err != nil {
 		t.Fatal(err)
 	}
 	m := readMetrics(t, filepath.Join(dir, "m.json"))
-	if acc, _ := m["test_accuracy"].(float64); acc < 0.93 {
-		t.Fatalf("test accuracy %v after 400 steps, want at least 0.93", acc)
+	if acc, _ := m["test_accuracy"].(float64); acc < min {
+		t.Fatalf("%s: test accuracy %v, want at least %v", file, acc, min)
+	}
+}
+
+// TestMNISTLearnsThroughThePipeline trains on random crops read through the
+// input pipeline and evaluates on centre crops, in training and again from
+// the checkpoint with eval.
+func TestMNISTLearnsThroughThePipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads and trains on MNIST")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "mlp.yaml"), `name: mlp
+data:
+  format: mnist
+  normalize: {mean: [0.1307], std: [0.3081]}
+  augment: {crop: 26, pad: 1}
+  pipeline: {threads: 2}
+model:
+  input: [1, 26, 26]
+  layers:
+    - {name: fc1, type: fc, outputs: 128}
+    - {name: relu1, type: relu}
+    - {name: fc2, type: fc, outputs: 10}
+    - {name: loss, type: softmax_loss}
+solver: {method: sgd, lr: 0.05, momentum: 0.9}
+train: {batch: 64, iterations: 300, checkpoint_dir: ckpts}
+`)
+	trainReaches(t, dir, "mlp.yaml", 0.9)
+	ckpt := filepath.Join(dir, "ckpts", "ckpt-000000300.safetensors")
+	if err := run(t, dir, "eval", ckpt); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -71,6 +71,7 @@ func runTrain(cmd *cobra.Command, arg string, f trainFlags) error {
 	if err != nil {
 		return err
 	}
+	defer job.Close()
 	eng, done, err := newEngine(log, job, f.parallel, job.Context.Threads)
 	if err != nil {
 		return err
@@ -88,7 +89,10 @@ func trainWith(ctx context.Context, log *slog.Logger, job *train.Job, src []byte
 	cfg.Metadata = map[string]string{metaSpec: string(src), metaSpecFile: specFile(s)}
 
 	rep := reporter(log, f.plain)
-	tr, err := train.NewWithEngine(cfg, eng, job.Loader, job.Test, rep)
+	if job.Pipeline != nil {
+		rep = &pipelineReporter{Reporter: rep, log: log, p: job.Pipeline}
+	}
+	tr, err := train.NewWithEngine(cfg, eng, job.Batches(), job.Test, rep)
 	if err != nil {
 		return err
 	}

@@ -120,6 +120,7 @@ func runWorker(cmd *cobra.Command, arg string, f workerFlags) error {
 	if err != nil {
 		return err
 	}
+	defer job.Close()
 	if dev == nil {
 		dev = device.NewCPU(f.rank, job.Context.Threads)
 	}
