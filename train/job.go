@@ -106,6 +106,10 @@ func Build(s *spec.Spec, opts Options) (*Job, error) {
 			BLAS: auto.New(threads), SerialBLAS: auto.New(1), Threads: threads,
 		},
 	}
+	// TODO: with the pipeline the training set is still read into memory
+	// above, for its shape and classes, which the pipeline's source could
+	// give without holding the samples; and the test set is evaluated from
+	// memory, centre-cropped there, not through a pipeline of its own.
 	if s.Data.Pipeline.Enabled && opts.Data == nil && !opts.InMemory {
 		if job.source, job.Pipeline, err = openPipeline(s); err != nil {
 			return nil, err
