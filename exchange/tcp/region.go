@@ -203,8 +203,8 @@ func (t *Transport) Alloc(n int) ([]float32, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("%w: tcp: alloc of %d values", exchange.ErrConfig, n)
 	}
-	if err := t.failed(); err != nil {
-		return nil, err
+	if t.failed() != nil {
+		return nil, t.failure()
 	}
 	var to []*peer
 	for _, p := range t.peers {
@@ -274,7 +274,7 @@ func (t *Transport) announce(g *region, to []*peer) error {
 			}
 			return t.fail(p.err)
 		case <-t.done:
-			return t.err
+			return t.failure()
 		case <-timer.C:
 			return t.fail(t.stuck(p, "alloc", "no answer to a buffer's announcement"))
 		}

@@ -45,6 +45,7 @@ type Transport struct {
 	mu      sync.Mutex
 	err     error // the first failure, or ErrClosed
 	readers sync.WaitGroup
+	told    chan struct{} // closed once the peers were told of err
 
 	// diagnosing serialises the search for the culprit of a timeout.
 	diagnosing sync.Mutex
@@ -127,6 +128,7 @@ func newTransport(cfg Config) *Transport {
 		frameBytes: cfg.FrameBytes,
 		peers:      make([]*peer, len(cfg.Addrs)),
 		done:       make(chan struct{}),
+		told:       make(chan struct{}),
 	}
 }
 
@@ -239,8 +241,8 @@ func (t *Transport) recv(from int, tag uint64, dst []float32, add bool) error {
 
 // peer returns the peer of rank r, or the group's error.
 func (t *Transport) peer(r int, op string) (*peer, error) {
-	if err := t.failed(); err != nil {
-		return nil, err
+	if t.failed() != nil {
+		return nil, t.failure()
 	}
 	if r < 0 || r >= len(t.peers) || t.peers[r] == nil {
 		return nil, fmt.Errorf("%w: rank %d %s with rank %d in a group of %d",
@@ -259,6 +261,16 @@ func (t *Transport) failed() error {
 	}
 }
 
+// failure returns the group's error once every peer was told of it: an
+// operation that returns it may be the process's last, and an exit before
+// the abort frames leave loses them (Note [Abort before the end]). Only
+// operations call it; a reader goroutine that waited here would hold up
+// the fail it is part of.
+func (t *Transport) failure() error {
+	<-t.told
+	return t.err
+}
+
 // Close says goodbye to every peer and closes the connections. Operations
 // blocked here return ErrClosed; peers waiting on this member fail with
 // ErrPeerClosed.
@@ -272,6 +284,13 @@ func (t *Transport) Close() error {
 				p.conn.Close()
 			}
 		}
+		close(t.told)
+	}
+	<-t.told
+	for _, p := range t.peers {
+		if p != nil {
+			p.conn.Close()
+		}
 	}
 	t.readers.Wait()
 	for _, p := range t.peers {
@@ -284,22 +303,74 @@ func (t *Transport) Close() error {
 }
 
 // fail records err as the group's failure, unless there is one already,
-// and returns the failure that stands. The first failure tells every peer
-// that has not left, so that they stop too, naming the culprit.
+// and returns the failure that stands, once every peer that has not left
+// was told of it, so that they stop too, naming the culprit: a caller that
+// exits the process on the error loses no abort frame.
 func (t *Transport) fail(err error) error {
 	if !t.setErr(err) {
+		<-t.told
 		return t.err
 	}
-	payload := abortOf(t.rank, err).encode()
+	a := abortOf(t.rank, err)
+	payload := a.encode()
+	var wg sync.WaitGroup
 	for _, p := range t.peers {
 		if p != nil {
-			if !p.left.Load() {
-				p.control(kindAbort, payload)
-			}
-			p.conn.Close()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.abort(payload, p.rank != int(a.culprit))
+			}()
 		}
 	}
+	wg.Wait()
+	close(t.told)
 	return err
+}
+
+// abort sends p the abort frame with payload, unless p has left, and ends
+// this member's half of the connection; with drain it waits for p to end
+// its half too, which the culprit of a failure, dead or stuck, never does.
+//
+// Note [Abort before the end]. A survivor of a failure must learn who
+// failed from the first member to notice, so the abort frame must reach it
+// before the end of the stream. Closing a socket that still holds unread
+// data sends a reset instead of an end, and the receiving kernel may drop
+// what the reset overtakes, abort frame included; the survivor then blames
+// the member that told it. So the abort waits for a send that holds the
+// connection (at most controlTimeout: a send to a live peer finishes within
+// that, and one to a dead or stuck peer matters to no one), and only the
+// writing half is shut, which sends a plain end after the frame. The reader
+// goroutine goes on reading until the peer closes its end, and fail waits
+// for that (at most controlTimeout), since a socket closed with data unread
+// sends a reset as well, and the process may exit once fail returns. The
+// connection closes fully in Close.
+func (p *peer) abort(payload []byte, drain bool) {
+	if !p.left.Load() {
+		deadline := time.Now().Add(controlTimeout)
+		if p.lockBefore(deadline) {
+			p.conn.SetWriteDeadline(deadline)
+			p.conn.Write(appendControl(nil, kindAbort, p.t.rank, payload))
+			p.wmu.Unlock()
+		}
+	}
+	if c, ok := p.conn.(interface{ CloseWrite() error }); ok {
+		c.CloseWrite()
+		if !drain {
+			return
+		}
+
+		// Closing a socket with unread data sends a reset too, and this
+		// process may exit as soon as fail returns: wait, while the reader
+		// goroutine empties the connection, until p has read the frame,
+		// stopped and closed its end, or the bound is up.
+		select {
+		case <-p.gone:
+		case <-time.After(controlTimeout):
+		}
+		return
+	}
+	p.conn.Close()
 }
 
 // setErr sets the group's error if none is set and reports whether it did.
@@ -553,7 +624,11 @@ func (p *peer) readFrames() error {
 			select {
 			case p.inbox <- f:
 			case <-t.done:
-				return t.err
+				// After a failure nothing takes from the inbox, but the
+				// reader goes on, so that no unread data turns the end
+				// of the connection into a reset (Note [Abort before
+				// the end]).
+				p.recycle(f)
 			}
 		case kindBye:
 			p.left.Store(true)
