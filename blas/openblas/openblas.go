@@ -81,25 +81,27 @@ func (o *Impl) Sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 // agree when k is at most Q, and when k is a multiple of 32: Q is a
 // multiple of 32 in every current kernel, so every remainder is too, and
 // its halves are multiples of 16 that neither driver rounds. So a product
-// whose k is above safeK and not a multiple of 32 first computes the
-// head of k mod 32 values in a call of its own, which either driver takes
-// in one block, and then the rest, adding to C. TestSameBitsOnAnyThreads
-// checks it. The head costs one more pass over C, on k values that are at
-// most 8% of the product.
+// whose k is above safeK and not a multiple of 32 first computes a head of
+// k values in a call of its own, which either driver takes in one block,
+// and then the rest, a multiple of 32, adding to C. The head is the longest
+// that fits in safeK (240 of fc1's 784), so that it is a product worth a
+// call: with it, the product makes as many passes over C as OpenBLAS's own
+// blocks would, and costs one more call. TestSameBitsOnAnyThreads checks
+// the bits.
 //
-// TODO: the head costs up to 9% of a two-thread product (the MLP's fc1,
-// k = 784), and the rule trusts every kernel's block length to be a
-// multiple of 32 of at least 256; probing the loaded kernel's block length
-// at start-up would let k up to it go in one call and check the trust.
+// TODO: the rule trusts every kernel's block length to be a multiple of 32
+// of at least 256; probing the loaded kernel's block length at start-up
+// would check the trust.
 const safeK = 256
 
 // kHead returns how much of an inner dimension k goes in a call of its own
-// before the rest (see Note [Same bits on any thread count]), or 0.
+// before the rest (see Note [Same bits on any thread count]), or 0: the
+// longest head of at most safeK values that leaves a multiple of 32.
 func kHead(k int) int {
-	if k <= safeK {
+	if k <= safeK || k%32 == 0 {
 		return 0
 	}
-	return k % 32
+	return k%32 + (safeK-k%32)/32*32
 }
 
 // kSlice returns the view of values [k0, k1) of g along the inner

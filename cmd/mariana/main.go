@@ -24,6 +24,7 @@ import (
 )
 
 func main() {
+	spareProc()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRoot().ExecuteContext(ctx)
 	stop()
