@@ -8,8 +8,8 @@
 # random data of the network's shape, an epoch being EPOCH_SIZE samples drawn
 # in a fresh random order, after 30 warm-up steps.
 #
-#   bench/throughput.sh                 # all three, 3 timed epochs each
-#   EPOCHS=2 EPOCH_SIZE=20000 MODELS="mlp lenet" bench/throughput.sh
+#   bench/throughput.sh                 # all three, 3 rounds of 3 timed epochs
+#   ROUNDS=5 EPOCHS=2 EPOCH_SIZE=20000 MODELS="mlp lenet" bench/throughput.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,24 +46,43 @@ spec_of() {
 
 median() { grep '^summary' | sed 's/.*median_samples_per_s=\([0-9.]*\).*/\1/'; }
 
+# Each round runs Mariana, then PyTorch in both configurations, one right
+# after the other, so that a round's three figures see the same machine; a
+# round's ratio is Mariana over the better PyTorch of that round. The host
+# of these machines slows every figure by 15 to 30% for minutes at a time,
+# which one round per side would read as a difference between them.
+rounds=${ROUNDS:-3}
+med() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 rows=()
 for m in $models; do
   size=${EPOCH_SIZE:-}
   sizeflag=()
   [ -n "$size" ] && sizeflag=(--epoch-size "$size")
 
-  ours=$(bin/mariana bench "$(spec_of "$m")" --epochs "$epochs" "${sizeflag[@]}" | median)
-  t1=$(env "${torch_env[@]}" "$py" "$ref" --model "$m" --threads 1 --no-blas-limit --epochs "$epochs" \
-    "${sizeflag[@]}" | median)
-  t2=$(env "${torch_env[@]}" OMP_WAIT_POLICY=PASSIVE "$py" "$ref" --model "$m" --threads 2 --epochs "$epochs" \
-    "${sizeflag[@]}" | median)
-  best=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print (a > b) ? a : b }')
-  ratio=$(awk -v a="$ours" -v b="$best" 'BEGIN { printf "%.2f", a / b }')
-  echo "$m: mariana $ours samples/s, pytorch 1 thread $t1, 2 threads passive $t2, ratio ${ratio}x" >&2
-  rows+=("| $m | $ours | $t1 | $t2 | ${ratio}x |")
+  ours=() t1s=() t2s=() ratios=()
+  for round in $(seq "$rounds"); do
+    o=$(bin/mariana bench "$(spec_of "$m")" --epochs "$epochs" "${sizeflag[@]}" | median)
+    t1=$(env "${torch_env[@]}" "$py" "$ref" --model "$m" --threads 1 --no-blas-limit \
+      --epochs "$epochs" "${sizeflag[@]}" | median)
+    t2=$(env "${torch_env[@]}" OMP_WAIT_POLICY=PASSIVE "$py" "$ref" --model "$m" --threads 2 \
+      --epochs "$epochs" "${sizeflag[@]}" | median)
+    r=$(awk -v o="$o" -v a="$t1" -v b="$t2" 'BEGIN { printf "%.3f", o / ((a > b) ? a : b) }')
+    echo "$m round $round: mariana $o samples/s, pytorch 1 thread $t1, 2 threads passive $t2," \
+      "ratio ${r}x" >&2
+    ours+=("$o") t1s+=("$t1") t2s+=("$t2") ratios+=("$r")
+  done
+  lo=$(printf '%s\n' "${ratios[@]}" | sort -g | head -1)
+  hi=$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)
+  rows+=("| $m | $(printf '%s\n' "${ours[@]}" | med) | $(printf '%s\n' "${t1s[@]}" | med) |\
+ $(printf '%s\n' "${t2s[@]}" | med) | $(printf '%s\n' "${ratios[@]}" | med | xargs printf '%.2f')x |\
+ ${lo}x to ${hi}x |")
 done
 
 echo
-echo "| model | Mariana samples/s | PyTorch 1 thread | PyTorch 2 threads (passive) | Mariana / best PyTorch |"
-echo "|---|---|---|---|---|"
+echo "Medians over $rounds interleaved rounds:"
+echo
+echo "| model | Mariana samples/s | PyTorch 1 thread | PyTorch 2 threads (passive) |" \
+  "Mariana / best PyTorch | range of the rounds' ratios |"
+echo "|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
