@@ -65,6 +65,13 @@ type Conv2D struct {
 	// the ReLU mask applied, for BackwardReLU.
 	masked [][]float32
 
+	// fwdDirect and bwdDirect are the direct forms (Note [Direct
+	// convolution]) of the forward pass and of the full correlation that
+	// gives the input gradient, or nil where a matrix product serves;
+	// fwdScratch and bwdScratch are each worker's scratch for them.
+	fwdDirect, bwdDirect   *directConv
+	fwdScratch, bwdScratch [][]float32
+
 	// The current call, read by the worker functions below, which are
 	// bound once in the constructor so that a call allocates nothing.
 	ctx            *Context
@@ -167,6 +174,14 @@ func (l *Conv2D) Setup(in []tensor.Shape) (tensor.Shape, error) {
 		}
 	}
 
+	l.fwdDirect, l.bwdDirect = nil, nil
+	if cfg.Groups == 1 && !l.direct {
+		l.fwdDirect = newDirectConv(&l.geom, cfg.Filters)
+		if l.full {
+			l.bwdDirect = newDirectConv(&l.fullGeom, l.geom.Channels)
+		}
+	}
+
 	l.weight = NewParam(l.name+".weight", 1, cfg.Filters, l.geom.Channels,
 		cfg.KernelH, cfg.KernelW)
 	if !cfg.NoBias {
@@ -246,6 +261,9 @@ func (l *Conv2D) grow(threads int) {
 	for len(l.cols) < threads {
 		l.cols = append(l.cols, make([]float32, l.k*l.ohw))
 	}
+	for l.fwdDirect != nil && len(l.fwdScratch) < threads {
+		l.fwdScratch = append(l.fwdScratch, make([]float32, l.fwdDirect.scratchLen()))
+	}
 }
 
 // Forward implements [Layer].
@@ -265,6 +283,9 @@ func (l *Conv2D) ForwardReLU(ctx *Context, in []*tensor.Tensor, out *tensor.Tens
 func (l *Conv2D) forward(ctx *Context, in []*tensor.Tensor, out *tensor.Tensor, relu bool) {
 	threads := max(ctx.Threads, 1)
 	l.grow(threads)
+	if l.fwdDirect != nil {
+		l.fwdDirect.pack(l.weight.Value.Data)
+	}
 	l.ctx, l.x, l.y, l.relu = ctx, in[0], out, relu
 	ctx.For(in[0].Batch(), l.forwardWorker)
 	l.ctx, l.x, l.y, l.relu = nil, nil, nil, false
@@ -279,12 +300,15 @@ func (l *Conv2D) forwardRange(w, lo, hi int) {
 	for s := lo; s < hi; s++ {
 		x := l.x.Data[s*groups*l.inGroup : (s+1)*groups*l.inGroup]
 		y := l.y.Data[s*groups*outGroup : (s+1)*groups*outGroup]
-		for g := 0; g < groups; g++ {
+		for g := 0; g < groups && l.fwdDirect == nil; g++ {
 			col := l.column(w, x[g*l.inGroup:(g+1)*l.inGroup])
 			bl.Sgemm(blas.NoTrans, blas.NoTrans, 1,
 				blas.Matrix(l.fGroup, l.k, l.weight.Value.Data[g*wGroup:(g+1)*wGroup]),
 				blas.Matrix(l.k, l.ohw, col),
 				0, blas.Matrix(l.fGroup, l.ohw, y[g*outGroup:(g+1)*outGroup]))
+		}
+		if l.fwdDirect != nil {
+			l.fwdDirect.run(x, l.fwdScratch[w], y)
 		}
 		switch {
 		case l.bias != nil && l.relu:
@@ -406,11 +430,14 @@ func (l *Conv2D) growInputGrad(threads int) {
 	if l.full {
 		size = l.fullGeom.colRows() * l.fullGeom.colCols()
 	}
-	for !l.direct && len(l.dcols) < threads {
+	for !l.direct && l.bwdDirect == nil && len(l.dcols) < threads {
 		l.dcols = append(l.dcols, make([]float32, size))
 	}
 	if !l.full {
 		return
+	}
+	for l.bwdDirect != nil && len(l.bwdScratch) < threads {
+		l.bwdScratch = append(l.bwdScratch, make([]float32, l.bwdDirect.scratchLen()))
 	}
 	if len(l.flipped) < l.weight.Value.Len() {
 		l.flipped = make([]float32, l.weight.Value.Len())
@@ -428,6 +455,9 @@ func (l *Conv2D) growInputGrad(threads int) {
 				dst[kh*kw-1-i] = v
 			}
 		}
+	}
+	if l.bwdDirect != nil {
+		l.bwdDirect.pack(l.flipped)
 	}
 }
 
@@ -490,6 +520,8 @@ func (l *Conv2D) inputGrad(w, g int, dy, dx []float32) {
 	switch {
 	case l.direct:
 		bl.Sgemm(blas.Trans, blas.NoTrans, 1, wg, dyg, 0, blas.Matrix(l.k, l.ohw, dx))
+	case l.bwdDirect != nil:
+		l.bwdDirect.run(dy, l.bwdScratch[w], dx)
 	case l.full:
 		fg := &l.fullGeom
 		im2col(fg, dy, l.dcols[w])

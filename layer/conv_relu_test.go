@@ -39,6 +39,8 @@ func TestConv2DReLUGradient(t *testing.T) {
 			layer.Conv2DConfig{Filters: 4, KernelH: 1, KernelW: 1, NoBias: true}, 2},
 		{"many samples", tensor.Shape{2, 4, 4},
 			layer.Conv2DConfig{Filters: 2, KernelH: 3, KernelW: 3, PadH: 1, PadW: 1}, 19},
+		{"direct", tensor.Shape{2, 3, 16},
+			layer.Conv2DConfig{Filters: 7, KernelH: 3, KernelW: 3, PadH: 1, PadW: 1}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conv := convReference(tc.in, tc.cfg)

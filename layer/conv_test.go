@@ -87,6 +87,14 @@ func TestConv2DGradient(t *testing.T) {
 		// Kernel as large as the padded input: one output position.
 		{"kernel covers input", tensor.Shape{2, 3, 2},
 			layer.Conv2DConfig{Filters: 2, KernelH: 5, KernelW: 2, PadH: 1}, 2},
+		// Rows of 16 and 32 outputs take the direct form (Note [Direct
+		// convolution]) where the CPU has its tile, forward and, with
+		// same padding, for the input gradient; 7 filters leave a
+		// partial tile.
+		{"direct same padding", tensor.Shape{2, 3, 16},
+			layer.Conv2DConfig{Filters: 7, KernelH: 3, KernelW: 5, PadH: 1, PadW: 2}, 3},
+		{"direct no padding", tensor.Shape{3, 3, 36},
+			layer.Conv2DConfig{Filters: 6, KernelH: 2, KernelW: 5, NoBias: true}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := layer.NewConv2D("conv1", tc.cfg)
@@ -104,23 +112,75 @@ func TestConv2DGradient(t *testing.T) {
 // gradient block to hold several samples, that the thread count changes no
 // bit of any result.
 func TestConv2DThreadsBitIdentical(t *testing.T) {
-	in := tensor.Shape{3, 9, 9}
-	cfg := layer.Conv2DConfig{Filters: 4, KernelH: 3, KernelW: 3, PadH: 1, PadW: 1}
-	var first []float32
-	for _, threads := range []int{1, 2, 3, 5, 8} {
-		l := layer.NewConv2D("conv1", cfg)
-		got := runConv(t, l, in, 37, threads)
-		if first == nil {
-			first = got
-			continue
-		}
-		for i := range got {
-			if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
-				t.Fatalf("threads %d: result %d is %v, with 1 thread %v",
-					threads, i, got[i], first[i])
+	for _, in := range []tensor.Shape{{3, 9, 9}, {3, 5, 16}} { // the second is direct
+		cfg := layer.Conv2DConfig{Filters: 4, KernelH: 3, KernelW: 3, PadH: 1, PadW: 1}
+		var first []float32
+		for _, threads := range []int{1, 2, 3, 5, 8} {
+			l := layer.NewConv2D("conv1", cfg)
+			got := runConv(t, l, in, 37, threads)
+			if first == nil {
+				first = got
+				continue
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("%v, threads %d: result %d is %v, with 1 thread %v",
+						in, threads, i, got[i], first[i])
+				}
 			}
 		}
 	}
+}
+
+// TestConv2DDirectFiltersSplit checks that the direct form gives each
+// filter's output the same bits whichever filters share its tile, which a
+// model-parallel split of the filters relies on: a layer of 13 filters
+// against layers of its first 5 and its last 8.
+func TestConv2DDirectFiltersSplit(t *testing.T) {
+	in := tensor.Shape{3, 4, 16}
+	cfg := func(f int) layer.Conv2DConfig {
+		return layer.Conv2DConfig{Filters: f, KernelH: 3, KernelW: 3, PadH: 1, PadW: 1}
+	}
+	whole := layer.NewConv2D("conv", cfg(13))
+	outWhole := forwardOnce(t, whole, in, nil)
+	w := whole.Params()[0].Value.Data
+	per := len(w) / 13
+	ohw := 4 * 16
+	for _, part := range []struct{ first, n int }{{0, 5}, {5, 8}} {
+		l := layer.NewConv2D("conv", cfg(part.n))
+		got := forwardOnce(t, l, in, w[part.first*per:(part.first+part.n)*per])
+		for s := range 2 {
+			for i := range part.n * ohw {
+				want := outWhole[(s*13+part.first)*ohw+i]
+				if math.Float32bits(got[s*part.n*ohw+i]) != math.Float32bits(want) {
+					t.Fatalf("filters %d+%d, sample %d: output %d is %v, in the whole layer %v",
+						part.first, part.n, s, i, got[s*part.n*ohw+i], want)
+				}
+			}
+		}
+	}
+}
+
+// forwardOnce sets l up, gives it weights w (its own when nil) and a zero
+// bias, and returns its output on a fixed batch of 2.
+func forwardOnce(t *testing.T, l *layer.Conv2D, in tensor.Shape, w []float32) []float32 {
+	t.Helper()
+	shape, err := l.Setup([]tensor.Shape{in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Init(7)
+	if w != nil {
+		copy(l.Params()[0].Value.Data, w)
+	}
+	clear(l.Params()[1].Value.Data)
+	x := tensor.New(in.WithBatch(2)...)
+	for i := range x.Data {
+		x.Data[i] = float32(math.Sin(float64(i)))
+	}
+	out := tensor.New(shape.WithBatch(2)...)
+	l.Forward(gradcheck.NewContext(2), []*tensor.Tensor{x}, out)
+	return out.Data
 }
 
 // runConv sets l up, runs Forward and Backward on a fixed batch with the

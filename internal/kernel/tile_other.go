@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package kernel
+
+const hasTile = false
+
+func tile6x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int) {
+	panic("kernel: no assembly tile on this platform")
+}

@@ -1,0 +1,133 @@
+package layer
+
+import "github.com/mariana-dl/mariana/internal/kernel"
+
+// directConv computes a stride-1 convolution of one group of one sample
+// tile by tile (package kernel), reading the input from a padded copy
+// instead of unrolling it into a column matrix.
+//
+// Note [Direct convolution]. With stride 1, the input element that weight
+// (c, p, q) meets at output (i, j) sits in the padded input at
+// c·Hp·Wp + (i+p)·Wp + (j+q): a fixed offset of the weight, off[c,p,q] =
+// c·Hp·Wp + p·Wp + q, plus one of the output, i·Wp + j. So a tile of
+// kernel.TileCols outputs along a row, for kernel.TileRows filters, is a
+// sum over the K = C·KernelH·KernelW weights of a broadcast weight times
+// TileCols consecutive inputs at base + off[k], accumulated in registers.
+// The matrix-product path writes the K×OH·OW column matrix and OpenBLAS
+// then copies it again into its packed panels; here the padded sample
+// (tens of kilobytes) is read in place, from cache. The tile sums each
+// output over k in order with fused multiply-adds, so the bits depend on
+// the operands alone, never on the threads or on how filters are grouped
+// into tiles (a column split of the filters gives the same bits).
+//
+// It serves outputs whose rows are a whole number of tiles wide
+// (cifar10-quick's 32×32 and 16×16), on CPUs where package kernel has its
+// assembly; other shapes take the matrix product.
+//
+// TODO: rows of 8 outputs (cifar10-quick's third convolution, LeNet's
+// second) need a 12×8 tile, and the weight gradient still goes through
+// im2col and OpenBLAS.
+type directConv struct {
+	filters, k int
+	height, hp int // input rows, unpadded and padded
+	width, wp  int // input columns, unpadded and padded
+	padH, padW int
+	outH, outW int
+	channels   int
+	off        []int32
+	span       int
+	packed     []float32 // tiles × k × TileRows weights, zero past filters
+}
+
+// newDirectConv returns the direct form of the convolution g with filters
+// filters, or nil when g does not suit it.
+func newDirectConv(g *windowGeom, filters int) *directConv {
+	if !kernel.Tile() || g.StrideH != 1 || g.StrideW != 1 || g.OutW%kernel.TileCols != 0 {
+		return nil
+	}
+	d := &directConv{
+		filters: filters, k: g.colRows(), channels: g.Channels,
+		height: g.Height, hp: g.Height + 2*g.PadH,
+		width: g.Width, wp: g.Width + 2*g.PadW,
+		padH: g.PadH, padW: g.PadW, outH: g.OutH, outW: g.OutW,
+	}
+	d.off = make([]int32, 0, d.k)
+	for c := 0; c < g.Channels; c++ {
+		for p := 0; p < g.KernelH; p++ {
+			for q := 0; q < g.KernelW; q++ {
+				d.off = append(d.off, int32(c*d.hp*d.wp+p*d.wp+q))
+			}
+		}
+	}
+	d.span = int(d.off[len(d.off)-1]) + kernel.TileCols
+	tiles := (filters + kernel.TileRows - 1) / kernel.TileRows
+	d.packed = make([]float32, tiles*d.k*kernel.TileRows)
+	return d
+}
+
+// scratchLen returns the length of a worker's scratch for run: the padded
+// input, then one tile for the last, partial group of filters.
+func (d *directConv) scratchLen() int {
+	return d.channels*d.hp*d.wp + kernel.TileRows*kernel.TileCols
+}
+
+// pack lays out the filters × k weights w tile by tile, each tile k rows of
+// kernel.TileRows weights, the rows past the last filter zero.
+func (d *directConv) pack(w []float32) {
+	const rows = kernel.TileRows
+	for t := 0; t*rows < d.filters; t++ {
+		dst := d.packed[t*d.k*rows : (t+1)*d.k*rows]
+		for i := range rows {
+			f := t*rows + i
+			if f >= d.filters {
+				for k := range d.k {
+					dst[k*rows+i] = 0
+				}
+				continue
+			}
+			src := w[f*d.k : (f+1)*d.k]
+			for k, v := range src {
+				dst[k*rows+i] = v
+			}
+		}
+	}
+}
+
+// pad copies the channels × height × width input x into the interior of
+// xp, whose border stays as it is.
+func (d *directConv) pad(x, xp []float32) {
+	for c := 0; c < d.channels; c++ {
+		for i := 0; i < d.height; i++ {
+			src := x[(c*d.height+i)*d.width : (c*d.height+i+1)*d.width]
+			dst := xp[(c*d.hp+i+d.padH)*d.wp+d.padW:]
+			copy(dst[:d.width], src)
+		}
+	}
+}
+
+// run computes the filters × outH·outW output y of the channels × height ×
+// width input x with the packed weights, in a worker's scratch of
+// scratchLen values, whose padding must be zero: it is never written.
+func (d *directConv) run(x, scratch, y []float32) {
+	const rows, cols = kernel.TileRows, kernel.TileCols
+	xp, tile := scratch[:len(scratch)-rows*cols], scratch[len(scratch)-rows*cols:]
+	d.pad(x, xp)
+	ohw := d.outH * d.outW
+	for t := 0; t*rows < d.filters; t++ {
+		a := d.packed[t*d.k*rows : (t+1)*d.k*rows]
+		partial := (t+1)*rows > d.filters
+		for i := 0; i < d.outH; i++ {
+			for j := 0; j < d.outW; j += cols {
+				x := xp[i*d.wp+j:]
+				if !partial {
+					kernel.Tile6x16(d.k, a, d.off, d.span, x, y[t*rows*ohw+i*d.outW+j:], ohw)
+					continue
+				}
+				kernel.Tile6x16(d.k, a, d.off, d.span, x, tile, cols)
+				for r := 0; t*rows+r < d.filters; r++ {
+					copy(y[(t*rows+r)*ohw+i*d.outW+j:][:cols], tile[r*cols:(r+1)*cols])
+				}
+			}
+		}
+	}
+}
