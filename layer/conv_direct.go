@@ -20,13 +20,13 @@ import "github.com/mariana-dl/mariana/internal/kernel"
 // the operands alone, never on the threads or on how filters are grouped
 // into tiles (a column split of the filters gives the same bits).
 //
-// It serves outputs whose rows are a whole number of tiles wide
-// (cifar10-quick's 32×32 and 16×16), on CPUs where package kernel has its
-// assembly; other shapes take the matrix product.
+// It serves outputs whose rows are a whole number of tiles wide: 6 filters
+// by 16 outputs (cifar10-quick's 32×32 and 16×16) or 12 by 8 (its 8×8,
+// LeNet's 24×24 and 8×8), on CPUs where package kernel has its assembly;
+// other shapes take the matrix product.
 //
-// TODO: rows of 8 outputs (cifar10-quick's third convolution, LeNet's
-// second) need a 12×8 tile, and the weight gradient still goes through
-// im2col and OpenBLAS.
+// TODO: the weight gradient still goes through im2col and OpenBLAS; a tile
+// that sums over output positions would spare its copies too.
 type directConv struct {
 	filters, k int
 	height, hp int // input rows, unpadded and padded
@@ -36,16 +36,26 @@ type directConv struct {
 	channels   int
 	off        []int32
 	span       int
-	packed     []float32 // tiles × k × TileRows weights, zero past filters
+	tile       kernel.Shape
+	packed     []float32 // tiles × k × tile.Rows weights, zero past filters
 }
 
 // newDirectConv returns the direct form of the convolution g with filters
 // filters, or nil when g does not suit it.
 func newDirectConv(g *windowGeom, filters int) *directConv {
-	if !kernel.Tile() || g.StrideH != 1 || g.StrideW != 1 || g.OutW%kernel.TileCols != 0 {
+	if !kernel.Available() || g.StrideH != 1 || g.StrideW != 1 {
 		return nil
 	}
-	d := &directConv{
+	var tile kernel.Shape
+	switch {
+	case g.OutW%kernel.Wide.Cols == 0:
+		tile = kernel.Wide
+	case g.OutW%kernel.Narrow.Cols == 0:
+		tile = kernel.Narrow
+	default:
+		return nil
+	}
+	d := &directConv{tile: tile,
 		filters: filters, k: g.colRows(), channels: g.Channels,
 		height: g.Height, hp: g.Height + 2*g.PadH,
 		width: g.Width, wp: g.Width + 2*g.PadW,
@@ -59,22 +69,22 @@ func newDirectConv(g *windowGeom, filters int) *directConv {
 			}
 		}
 	}
-	d.span = int(d.off[len(d.off)-1]) + kernel.TileCols
-	tiles := (filters + kernel.TileRows - 1) / kernel.TileRows
-	d.packed = make([]float32, tiles*d.k*kernel.TileRows)
+	d.span = int(d.off[len(d.off)-1]) + tile.Cols
+	tiles := (filters + tile.Rows - 1) / tile.Rows
+	d.packed = make([]float32, tiles*d.k*tile.Rows)
 	return d
 }
 
 // scratchLen returns the length of a worker's scratch for run: the padded
 // input, then one tile for the last, partial group of filters.
 func (d *directConv) scratchLen() int {
-	return d.channels*d.hp*d.wp + kernel.TileRows*kernel.TileCols
+	return d.channels*d.hp*d.wp + d.tile.Rows*d.tile.Cols
 }
 
 // pack lays out the filters × k weights w tile by tile, each tile k rows of
-// kernel.TileRows weights, the rows past the last filter zero.
+// tile.Rows weights, the rows past the last filter zero.
 func (d *directConv) pack(w []float32) {
-	const rows = kernel.TileRows
+	rows := d.tile.Rows
 	for t := 0; t*rows < d.filters; t++ {
 		dst := d.packed[t*d.k*rows : (t+1)*d.k*rows]
 		for i := range rows {
@@ -109,7 +119,7 @@ func (d *directConv) pad(x, xp []float32) {
 // width input x with the packed weights, in a worker's scratch of
 // scratchLen values, whose padding must be zero: it is never written.
 func (d *directConv) run(x, scratch, y []float32) {
-	const rows, cols = kernel.TileRows, kernel.TileCols
+	rows, cols := d.tile.Rows, d.tile.Cols
 	xp, tile := scratch[:len(scratch)-rows*cols], scratch[len(scratch)-rows*cols:]
 	d.pad(x, xp)
 	ohw := d.outH * d.outW
@@ -120,10 +130,11 @@ func (d *directConv) run(x, scratch, y []float32) {
 			for j := 0; j < d.outW; j += cols {
 				x := xp[i*d.wp+j:]
 				if !partial {
-					kernel.Tile6x16(d.k, a, d.off, d.span, x, y[t*rows*ohw+i*d.outW+j:], ohw)
+					kernel.Tile(d.tile, d.k, a, d.off, d.span, x, y[t*rows*ohw+i*d.outW+j:],
+						ohw)
 					continue
 				}
-				kernel.Tile6x16(d.k, a, d.off, d.span, x, tile, cols)
+				kernel.Tile(d.tile, d.k, a, d.off, d.span, x, tile, cols)
 				for r := 0; t*rows+r < d.filters; r++ {
 					copy(y[(t*rows+r)*ohw+i*d.outW+j:][:cols], tile[r*cols:(r+1)*cols])
 				}

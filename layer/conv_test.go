@@ -95,6 +95,11 @@ func TestConv2DGradient(t *testing.T) {
 			layer.Conv2DConfig{Filters: 7, KernelH: 3, KernelW: 5, PadH: 1, PadW: 2}, 3},
 		{"direct no padding", tensor.Shape{3, 3, 36},
 			layer.Conv2DConfig{Filters: 6, KernelH: 2, KernelW: 5, NoBias: true}, 2},
+		// Rows of 8 and 24 take the narrow tile, 13 filters two and a part.
+		{"direct narrow", tensor.Shape{2, 3, 8},
+			layer.Conv2DConfig{Filters: 13, KernelH: 3, KernelW: 3, PadH: 1, PadW: 1}, 2},
+		{"direct narrow wide rows", tensor.Shape{1, 2, 26},
+			layer.Conv2DConfig{Filters: 3, KernelH: 2, KernelW: 3}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := layer.NewConv2D("conv1", tc.cfg)
@@ -112,7 +117,8 @@ func TestConv2DGradient(t *testing.T) {
 // gradient block to hold several samples, that the thread count changes no
 // bit of any result.
 func TestConv2DThreadsBitIdentical(t *testing.T) {
-	for _, in := range []tensor.Shape{{3, 9, 9}, {3, 5, 16}} { // the second is direct
+	// The second and third take the direct form, wide and narrow tiles.
+	for _, in := range []tensor.Shape{{3, 9, 9}, {3, 5, 16}, {3, 5, 8}} {
 		cfg := layer.Conv2DConfig{Filters: 4, KernelH: 3, KernelW: 3, PadH: 1, PadW: 1}
 		var first []float32
 		for _, threads := range []int{1, 2, 3, 5, 8} {
@@ -137,7 +143,12 @@ func TestConv2DThreadsBitIdentical(t *testing.T) {
 // model-parallel split of the filters relies on: a layer of 13 filters
 // against layers of its first 5 and its last 8.
 func TestConv2DDirectFiltersSplit(t *testing.T) {
-	in := tensor.Shape{3, 4, 16}
+	for _, in := range []tensor.Shape{{3, 4, 16}, {3, 4, 8}} {
+		checkFiltersSplit(t, in)
+	}
+}
+
+func checkFiltersSplit(t *testing.T, in tensor.Shape) {
 	cfg := func(f int) layer.Conv2DConfig {
 		return layer.Conv2DConfig{Filters: f, KernelH: 3, KernelW: 3, PadH: 1, PadW: 1}
 	}
@@ -145,7 +156,7 @@ func TestConv2DDirectFiltersSplit(t *testing.T) {
 	outWhole := forwardOnce(t, whole, in, nil)
 	w := whole.Params()[0].Value.Data
 	per := len(w) / 13
-	ohw := 4 * 16
+	ohw := in[1] * in[2]
 	for _, part := range []struct{ first, n int }{{0, 5}, {5, 8}} {
 		l := layer.NewConv2D("conv", cfg(part.n))
 		got := forwardOnce(t, l, in, w[part.first*per:(part.first+part.n)*per])

@@ -2,53 +2,62 @@ package kernel
 
 import "fmt"
 
-// TileRows and TileCols are the shape of one tile: rows of weights
-// (filters) by consecutive output positions.
-const (
-	TileRows = 6
-	TileCols = 16
+// A Shape is the shape of a tile: Rows weights (a convolution's filters)
+// by Cols consecutive outputs.
+type Shape struct{ Rows, Cols int }
+
+// The tiles the assembly provides: Wide for rows of outputs a multiple of
+// 16 long, Narrow for rows a multiple of 8 (8×8 and 24×24 outputs).
+var (
+	Wide   = Shape{Rows: 6, Cols: 16}
+	Narrow = Shape{Rows: 12, Cols: 8}
 )
 
-// Tile6x16 sets c[i*ldc+j], for i < TileRows and j < TileCols, to
+// Tile sets c[i*ldc+j], for i < s.Rows and j < s.Cols, to
 //
-//	Σ_{t<k} a[t*TileRows+i] · b[off[t]+j]
+//	Σ_{t<k} a[t*s.Rows+i] · b[off[t]+j]
 //
 // summing t in order with one fused multiply-add per term, so the result
-// depends on the operands alone. a holds k rows of TileRows weights, off k
+// depends on the operands alone. a holds k rows of s.Rows weights, off k
 // offsets into b, and span must be at least the largest offset plus
-// TileCols: it is checked against len(b) here, once, instead of every
-// offset in the loop. It panics when the slices are too short, before any
-// memory is read.
-func Tile6x16(k int, a []float32, off []int32, span int, b, c []float32, ldc int) {
-	if k < 1 || len(a) < k*TileRows || len(off) < k || len(b) < span ||
-		ldc < TileCols || len(c) < (TileRows-1)*ldc+TileCols {
-		panic(fmt.Sprintf("kernel: tile of k=%d with len(a)=%d len(off)=%d span=%d len(b)=%d "+
-			"len(c)=%d ldc=%d", k, len(a), len(off), span, len(b), len(c), ldc))
+// s.Cols: it is checked against len(b) here, once, instead of every offset
+// in the loop. It panics when the slices are too short or s is not one of
+// the shapes above, before any memory is read.
+func Tile(s Shape, k int, a []float32, off []int32, span int, b, c []float32, ldc int) {
+	if k < 1 || len(a) < k*s.Rows || len(off) < k || len(b) < span || span < s.Cols ||
+		ldc < s.Cols || len(c) < (s.Rows-1)*ldc+s.Cols || (s != Wide && s != Narrow) {
+		panic(fmt.Sprintf("kernel: %d×%d tile of k=%d with len(a)=%d len(off)=%d span=%d "+
+			"len(b)=%d len(c)=%d ldc=%d", s.Rows, s.Cols, k, len(a), len(off), span, len(b),
+			len(c), ldc))
 	}
-	if !hasTile {
-		Tile6x16Go(k, a, off, b, c, ldc)
-		return
+	switch {
+	case !hasTile:
+		TileGo(s, k, a, off, b, c, ldc)
+	case s == Wide:
+		tile6x16(k, &a[0], &off[0], &b[0], &c[0], ldc)
+	default:
+		tile12x8(k, &a[0], &off[0], &b[0], &c[0], ldc)
 	}
-	tile6x16(k, &a[0], &off[0], &b[0], &c[0], ldc)
 }
 
-// Tile6x16Go is Tile6x16 in Go, without the checks on span.
-func Tile6x16Go(k int, a []float32, off []int32, b, c []float32, ldc int) {
-	var acc [TileRows][TileCols]float32
+// TileGo is Tile in Go, without the checks on span.
+func TileGo(s Shape, k int, a []float32, off []int32, b, c []float32, ldc int) {
+	acc := make([]float32, s.Rows*s.Cols)
 	for t := 0; t < k; t++ {
-		w := a[t*TileRows : (t+1)*TileRows]
-		x := b[off[t] : int(off[t])+TileCols]
-		for i := range TileRows {
-			for j := range TileCols {
-				acc[i][j] = fma32(w[i], x[j], acc[i][j])
+		w := a[t*s.Rows : (t+1)*s.Rows]
+		x := b[off[t] : int(off[t])+s.Cols]
+		for i, wi := range w {
+			row := acc[i*s.Cols : (i+1)*s.Cols]
+			for j, xj := range x {
+				row[j] = fma32(wi, xj, row[j])
 			}
 		}
 	}
-	for i := range TileRows {
-		copy(c[i*ldc:i*ldc+TileCols], acc[i][:])
+	for i := range s.Rows {
+		copy(c[i*ldc:i*ldc+s.Cols], acc[i*s.Cols:(i+1)*s.Cols])
 	}
 }
 
-// Tile reports whether Tile6x16 runs the assembly loop, and with it whether
-// the direct convolution is worth taking over a matrix product.
-func Tile() bool { return hasTile }
+// Available reports whether Tile runs the assembly loops, and with it
+// whether a direct convolution is worth taking over a matrix product.
+func Available() bool { return hasTile }

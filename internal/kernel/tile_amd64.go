@@ -8,8 +8,11 @@ import "golang.org/x/sys/cpu"
 // assembly uses (and the OS saves the YMM registers, which cpu checks).
 var hasTile = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// tile6x16 is Tile6x16's loop, in tile_amd64.s; the caller checked every
-// bound.
+// tile6x16 and tile12x8 are Tile's loops for Wide and Narrow, in
+// tile_amd64.s; the caller checked every bound.
 //
 //go:noescape
 func tile6x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int)
+
+//go:noescape
+func tile12x8(k int, a *float32, off *int32, b *float32, c *float32, ldc int)

@@ -7,3 +7,7 @@ const hasTile = false
 func tile6x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int) {
 	panic("kernel: no assembly tile on this platform")
 }
+
+func tile12x8(k int, a *float32, off *int32, b *float32, c *float32, ldc int) {
+	panic("kernel: no assembly tile on this platform")
+}

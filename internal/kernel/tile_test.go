@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -17,8 +18,8 @@ type tileCase struct {
 	c, ref []float32
 }
 
-func newTileCase(rng *rand.Rand, k, ldc int) *tileCase {
-	tc := &tileCase{k: k, ldc: ldc, a: make([]float32, k*TileRows), off: make([]int32, k)}
+func newTileCase(rng *rand.Rand, s Shape, k, ldc int) *tileCase {
+	tc := &tileCase{k: k, ldc: ldc, a: make([]float32, k*s.Rows), off: make([]int32, k)}
 	for i := range tc.a {
 		tc.a[i] = float32(rng.NormFloat64())
 	}
@@ -31,12 +32,12 @@ func newTileCase(rng *rand.Rand, k, ldc int) *tileCase {
 		}
 		tc.off[t] = int32(pos)
 	}
-	tc.span = pos + TileCols
+	tc.span = pos + s.Cols
 	tc.b = make([]float32, tc.span+rng.IntN(3))
 	for i := range tc.b {
 		tc.b[i] = float32(rng.NormFloat64())
 	}
-	tc.c = make([]float32, (TileRows-1)*ldc+TileCols)
+	tc.c = make([]float32, (s.Rows-1)*ldc+s.Cols)
 	tc.ref = make([]float32, len(tc.c))
 	for i := range tc.c {
 		tc.c[i] = float32(math.NaN()) // every element of the tile must be written
@@ -49,26 +50,28 @@ func newTileCase(rng *rand.Rand, k, ldc int) *tileCase {
 // element, on the shapes of the convolutions it serves and odd ones, and
 // that it leaves the elements between the rows alone.
 func TestTileMatchesGo(t *testing.T) {
-	if !Tile() {
+	if !Available() {
 		t.Log("no assembly tile on this CPU; checking the Go loop against itself")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, k := range []int{1, 2, 7, 75, 128, 800, 801} {
-		for _, ldc := range []int{16, 17, 256, 1024} {
-			tc := newTileCase(rng, k, ldc)
-			Tile6x16(k, tc.a, tc.off, tc.span, tc.b, tc.c, ldc)
-			Tile6x16Go(k, tc.a, tc.off, tc.b, tc.ref, ldc)
-			for i := range tc.c {
-				got, want := tc.c[i], tc.ref[i]
-				inTile := i%ldc < TileCols
-				if !inTile {
-					if !math.IsNaN(float64(got)) {
-						t.Fatalf("k=%d ldc=%d: wrote c[%d] = %v between the rows", k, ldc, i, got)
+	for _, s := range []Shape{Wide, Narrow} {
+		for _, k := range []int{1, 2, 7, 75, 128, 800, 801} {
+			for _, ldc := range []int{16, 17, 64, 256, 1024} {
+				tc := newTileCase(rng, s, k, ldc)
+				Tile(s, k, tc.a, tc.off, tc.span, tc.b, tc.c, ldc)
+				TileGo(s, k, tc.a, tc.off, tc.b, tc.ref, ldc)
+				for i := range tc.c {
+					got, want := tc.c[i], tc.ref[i]
+					if i%ldc >= s.Cols {
+						if !math.IsNaN(float64(got)) {
+							t.Fatalf("%v k=%d ldc=%d: wrote c[%d] = %v between the rows", s, k,
+								ldc, i, got)
+						}
+						continue
 					}
-					continue
-				}
-				if got != want && !oneStep(got, want) {
-					t.Fatalf("k=%d ldc=%d: c[%d] = %v, want %v", k, ldc, i, got, want)
+					if got != want && !oneStep(got, want) {
+						t.Fatalf("%v k=%d ldc=%d: c[%d] = %v, want %v", s, k, ldc, i, got, want)
+					}
 				}
 			}
 		}
@@ -84,14 +87,16 @@ func oneStep(a, b float32) bool {
 // TestTileChecksBounds checks that short operands panic before the loop.
 func TestTileChecksBounds(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	tc := newTileCase(rng, 10, 16)
+	tc := newTileCase(rng, Wide, 10, 16)
+	w := Wide
 	for name, call := range map[string]func(){
-		"short b":   func() { Tile6x16(10, tc.a, tc.off, tc.span, tc.b[:tc.span-1], tc.c, 16) },
-		"short a":   func() { Tile6x16(10, tc.a[:59], tc.off, tc.span, tc.b, tc.c, 16) },
-		"short off": func() { Tile6x16(10, tc.a, tc.off[:9], tc.span, tc.b, tc.c, 16) },
-		"short c":   func() { Tile6x16(10, tc.a, tc.off, tc.span, tc.b, tc.c[:len(tc.c)-1], 16) },
-		"narrow c":  func() { Tile6x16(10, tc.a, tc.off, tc.span, tc.b, tc.c, 15) },
-		"empty k":   func() { Tile6x16(0, tc.a, tc.off, tc.span, tc.b, tc.c, 16) },
+		"short b":   func() { Tile(w, 10, tc.a, tc.off, tc.span, tc.b[:tc.span-1], tc.c, 16) },
+		"short a":   func() { Tile(w, 10, tc.a[:59], tc.off, tc.span, tc.b, tc.c, 16) },
+		"short off": func() { Tile(w, 10, tc.a, tc.off[:9], tc.span, tc.b, tc.c, 16) },
+		"short c":   func() { Tile(w, 10, tc.a, tc.off, tc.span, tc.b, tc.c[:len(tc.c)-1], 16) },
+		"narrow c":  func() { Tile(w, 10, tc.a, tc.off, tc.span, tc.b, tc.c, 15) },
+		"empty k":   func() { Tile(w, 0, tc.a, tc.off, tc.span, tc.b, tc.c, 16) },
+		"odd shape": func() { Tile(Shape{3, 16}, 10, tc.a, tc.off, tc.span, tc.b, tc.c, 16) },
 	} {
 		func() {
 			defer func() {
@@ -104,9 +109,15 @@ func TestTileChecksBounds(t *testing.T) {
 	}
 }
 
-// BenchmarkTile times the tile over cifar10-quick's second convolution
+// BenchmarkTile times the tiles over cifar10-quick's second convolution
 // (k = 800 offsets into a padded 32×20×20 sample), in GFLOP/s.
 func BenchmarkTile(b *testing.B) {
+	for _, s := range []Shape{Wide, Narrow} {
+		b.Run(fmt.Sprintf("%dx%d", s.Rows, s.Cols), func(b *testing.B) { benchTile(b, s) })
+	}
+}
+
+func benchTile(b *testing.B, s Shape) {
 	const c, hp, wp = 32, 20, 20
 	off := make([]int32, 0, c*25)
 	for ch := range c {
@@ -117,16 +128,18 @@ func BenchmarkTile(b *testing.B) {
 		}
 	}
 	k := len(off)
-	a := make([]float32, k*TileRows)
+	a := make([]float32, k*s.Rows)
 	x := make([]float32, c*hp*wp)
-	out := make([]float32, 6*256)
-	span := int(off[k-1]) + TileCols
+	out := make([]float32, s.Rows*256)
+	span := int(off[k-1]) + s.Cols
 	b.ResetTimer()
 	for range b.N {
 		for oh := range 16 {
-			Tile6x16(k, a, off, span, x[oh*wp:], out[oh*16:], 256)
+			for ow := 0; ow < 16; ow += s.Cols {
+				Tile(s, k, a, off, span, x[oh*wp+ow:], out[oh*16+ow:], 256)
+			}
 		}
 	}
-	b.ReportMetric(float64(b.N)*16*2*TileRows*TileCols*float64(k)/b.Elapsed().Seconds()/1e9,
+	b.ReportMetric(float64(b.N)*256*2*float64(s.Rows)*float64(k)/b.Elapsed().Seconds()/1e9,
 		"GFLOP/s")
 }
