@@ -2,6 +2,7 @@ package layer
 
 import (
 	"github.com/mariana-dl/mariana/blas"
+	"github.com/mariana-dl/mariana/internal/kernel"
 	"github.com/mariana-dl/mariana/tensor"
 )
 
@@ -496,9 +497,7 @@ func (l *Conv2D) backwardBlocks(w, lo, hi int) {
 			for g := 0; g < groups; g++ {
 				col := l.column(w, x[g*l.inGroup:(g+1)*l.inGroup])
 				dyg := dy[g*outGroup : (g+1)*outGroup]
-				bl.Sgemm(blas.NoTrans, blas.Trans, 1, blas.Matrix(l.k, l.ohw, col),
-					blas.Matrix(l.fGroup, l.ohw, dyg),
-					beta, blas.Matrix(l.k, l.fGroup, dwt[g*wGroup:(g+1)*wGroup]))
+				l.weightGrad(bl, col, dyg, beta, dwt[g*wGroup:(g+1)*wGroup])
 				if l.dx != nil {
 					l.inputGrad(w, g, dyg, l.dx.Data[(s*groups+g)*l.inGroup:])
 				}
@@ -509,6 +508,42 @@ func (l *Conv2D) backwardBlocks(w, lo, hi int) {
 		}
 	}
 }
+
+// weightGrad sets (beta 0) or adds to (beta 1) the transposed weight
+// gradient dwt, K×F/G, the product col·dyᵀ of one group of one sample.
+//
+// With long rows (minDotLen output positions or more) the rows of col that
+// fill whole groups of kernel.DotRows take the dot-product kernel, which
+// reads col and dy where they lie, where OpenBLAS would pack both again
+// first; OpenBLAS takes the rest, and every row of shorter ones, where the
+// kernel's final sum of each product's lanes weighs more than the packing.
+// Which rows go where depends on the shapes alone.
+func (l *Conv2D) weightGrad(bl blas.Impl, col, dy []float32, beta float32, dwt []float32) {
+	k, n, f := l.k, l.ohw, l.fGroup
+	rows := 0
+	if kernel.Available() && n >= minDotLen && n%8 == 0 && f%2 == 0 {
+		rows = k / kernel.DotRows * kernel.DotRows
+	}
+	if rows > 0 {
+		if beta == 0 {
+			clear(dwt[:rows*f])
+		}
+		for r := 0; r < rows; r += kernel.DotRows {
+			kernel.Dot(n, col[r*n:], n, dy, n, f, dwt[r*f:], f)
+		}
+	}
+	if rows < k {
+		bl.Sgemm(blas.NoTrans, blas.Trans, 1, blas.Matrix(k-rows, n, col[rows*n:]),
+			blas.Matrix(f, n, dy), beta, blas.Matrix(k-rows, f, dwt[rows*f:]))
+	}
+}
+
+// minDotLen is the fewest output positions for which weightGrad uses the
+// dot-product kernel. Measured on cifar10-quick's convolutions (go test
+// -bench CifarQuickConv ./layer, one thread): with 1,024 positions (and
+// K = 75) the kernel's weight gradient makes the layer 15% faster than
+// OpenBLAS's, with 256 and 64 (K = 800) 2 to 6% slower.
+const minDotLen = 512
 
 // inputGrad computes the gradient dx of one group of one sample from its
 // output gradient dy, on worker w.

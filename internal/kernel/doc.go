@@ -1,11 +1,13 @@
-// Package kernel holds the register-blocked inner loops of the direct
-// ("implicit GEMM") convolution in package layer: a tile of output
-// elements accumulated in vector registers over a list of input offsets,
-// so that the input is read where it lies instead of being unrolled into
-// a column matrix and packed again by a BLAS.
+// Package kernel holds the register-blocked inner loops of package layer's
+// convolutions that read their operands where they lie, instead of
+// unrolling the input into a column matrix and having a BLAS pack it
+// again: [Tile], a tile of outputs accumulated over a list of input
+// offsets (the direct forward pass and input gradient), and [Dot], a block
+// of dot products along the output positions (the weight gradient).
 //
-// The loops are written in assembly for amd64 with AVX2 and FMA; [Tile]
-// reports false where they are missing, and the callers then take their
-// matrix-product path. [Tile6x16Go] is the same computation in Go, the
-// reference the tests hold the assembly to.
+// The loops are written in assembly for amd64 with AVX2 and FMA;
+// [Available] reports false where they are missing (or with the purego
+// build tag), and the callers then take their matrix-product path.
+// [TileGo] and [DotGo] are the same computations in Go, the references the
+// tests hold the assembly to.
 package kernel

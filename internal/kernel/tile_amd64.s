@@ -168,3 +168,103 @@ loop12:
 	VMOVUPS Y11, (R8)
 	VZEROUPPER
 	RET
+
+// func dot4(n int, x *float32, ldx int, y *float32, ldy int, f int, c *float32, ldc int)
+//
+// For each pair of rows j, j+1 of y, Y0..Y7 hold the eight lanes of the
+// dot products of the four rows of x with the two of y, over n values
+// (a multiple of 8); the lanes are then summed in a fixed tree (pairs,
+// pairs of pairs, the two halves) and added to c's four rows at j, j+1.
+TEXT ·dot4(SB), NOSPLIT, $32-64
+	MOVQ n+0(FP), CX
+	SHLQ $2, CX
+	MOVQ x+8(FP), SI
+	MOVQ ldx+16(FP), BX
+	SHLQ $2, BX
+	LEAQ (SI)(BX*1), R9
+	LEAQ (R9)(BX*1), R10
+	LEAQ (R10)(BX*1), R8
+	MOVQ y+24(FP), DI
+	MOVQ ldy+32(FP), R12
+	SHLQ $2, R12
+	MOVQ f+40(FP), DX
+	SHRQ $1, DX
+	MOVQ c+48(FP), R13
+	MOVQ ldc+56(FP), AX
+	SHLQ $2, AX
+
+pair:
+	LEAQ   (DI)(R12*1), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   BX, BX
+
+inner:
+	VMOVUPS     (DI)(BX*1), Y12
+	VMOVUPS     (R11)(BX*1), Y13
+	VMOVUPS     (SI)(BX*1), Y14
+	VFMADD231PS Y14, Y12, Y0
+	VFMADD231PS Y14, Y13, Y1
+	VMOVUPS     (R9)(BX*1), Y15
+	VFMADD231PS Y15, Y12, Y2
+	VFMADD231PS Y15, Y13, Y3
+	VMOVUPS     (R10)(BX*1), Y14
+	VFMADD231PS Y14, Y12, Y4
+	VFMADD231PS Y14, Y13, Y5
+	VMOVUPS     (R8)(BX*1), Y15
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	ADDQ        $32, BX
+	CMPQ        BX, CX
+	JLT         inner
+
+	VHADDPS    Y1, Y0, Y0
+	VHADDPS    Y3, Y2, Y2
+	VHADDPS    Y5, Y4, Y4
+	VHADDPS    Y7, Y6, Y6
+	VHADDPS    Y2, Y0, Y0
+	VHADDPS    Y6, Y4, Y4
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMOVUPS    Y1, 0(SP)
+
+	LEAQ   (R13)(AX*2), BX
+	VMOVSS (R13), X3
+	VADDSS 0(SP), X3, X3
+	VMOVSS X3, (R13)
+	VMOVSS 4(R13), X3
+	VADDSS 4(SP), X3, X3
+	VMOVSS X3, 4(R13)
+	VMOVSS (R13)(AX*1), X3
+	VADDSS 8(SP), X3, X3
+	VMOVSS X3, (R13)(AX*1)
+	VMOVSS 4(R13)(AX*1), X3
+	VADDSS 12(SP), X3, X3
+	VMOVSS X3, 4(R13)(AX*1)
+	VMOVSS (BX), X3
+	VADDSS 16(SP), X3, X3
+	VMOVSS X3, (BX)
+	VMOVSS 4(BX), X3
+	VADDSS 20(SP), X3, X3
+	VMOVSS X3, 4(BX)
+	VMOVSS (BX)(AX*1), X3
+	VADDSS 24(SP), X3, X3
+	VMOVSS X3, (BX)(AX*1)
+	VMOVSS 4(BX)(AX*1), X3
+	VADDSS 28(SP), X3, X3
+	VMOVSS X3, 4(BX)(AX*1)
+
+	ADDQ $8, R13
+	LEAQ (DI)(R12*2), DI
+	DECQ DX
+	JNZ  pair
+
+	VZEROUPPER
+	RET
