@@ -512,16 +512,17 @@ func (l *Conv2D) backwardBlocks(w, lo, hi int) {
 // weightGrad sets (beta 0) or adds to (beta 1) the transposed weight
 // gradient dwt, K×F/G, the product col·dyᵀ of one group of one sample.
 //
-// With long rows (minDotLen output positions or more) the rows of col that
-// fill whole groups of kernel.DotRows take the dot-product kernel, which
-// reads col and dy where they lie, where OpenBLAS would pack both again
-// first; OpenBLAS takes the rest, and every row of shorter ones, where the
-// kernel's final sum of each product's lanes weighs more than the packing.
+// With long rows (minDotLen output positions or more) and filters in
+// groups of four, the rows of col that fill whole groups of
+// kernel.DotRows take the dot-product kernel, which reads col and dy where
+// they lie, where OpenBLAS would pack both again first; OpenBLAS takes the
+// rest, and every row of shorter ones, where the kernel's final sum of
+// each product's lanes weighs as much as the packing.
 // Which rows go where depends on the shapes alone.
 func (l *Conv2D) weightGrad(bl blas.Impl, col, dy []float32, beta float32, dwt []float32) {
 	k, n, f := l.k, l.ohw, l.fGroup
 	rows := 0
-	if kernel.Available() && n >= minDotLen && n%8 == 0 && f%2 == 0 {
+	if kernel.Available() && n >= minDotLen && n%8 == 0 && f%4 == 0 {
 		rows = k / kernel.DotRows * kernel.DotRows
 	}
 	if rows > 0 {
@@ -540,10 +541,11 @@ func (l *Conv2D) weightGrad(bl blas.Impl, col, dy []float32, beta float32, dwt [
 
 // minDotLen is the fewest output positions for which weightGrad uses the
 // dot-product kernel. Measured on cifar10-quick's convolutions (go test
-// -bench CifarQuickConv ./layer, one thread): with 1,024 positions (and
-// K = 75) the kernel's weight gradient makes the layer 15% faster than
-// OpenBLAS's, with 256 and 64 (K = 800) 2 to 6% slower.
-const minDotLen = 512
+// -bench CifarQuickConv ./layer, one thread, CPU time): with 1,024
+// positions the kernel's weight gradient makes the layer about 15% faster
+// than OpenBLAS's, with 256 about 5%; with 64 (and LeNet's second, 64
+// too) the two are level within the noise.
+const minDotLen = 256
 
 // inputGrad computes the gradient dx of one group of one sample from its
 // output gradient dy, on worker w.

@@ -3,7 +3,7 @@ package kernel
 import "fmt"
 
 // DotRows is how many rows of x one call of Dot takes.
-const DotRows = 4
+const DotRows = 3
 
 // Dot adds to c[i*ldc+j], for i < DotRows and j < f, the dot product
 //
@@ -12,12 +12,12 @@ const DotRows = 4
 // of row i of x with row j of y: a block of the product x·yᵀ, the form of
 // a convolution's weight gradient (the column matrix times the output
 // gradient, both long along the output positions). n must be a positive
-// multiple of 8 and f a positive even number. The lanes of each product
+// multiple of 8 and f a positive multiple of 4. The lanes of each product
 // are summed in a fixed order, so the result depends on the operands
 // alone. It panics on bad sizes or short slices, before any memory is
 // read.
 func Dot(n int, x []float32, ldx int, y []float32, ldy int, f int, c []float32, ldc int) {
-	if n < 8 || n%8 != 0 || f < 2 || f%2 != 0 || ldx < n || ldy < n || ldc < f ||
+	if n < 8 || n%8 != 0 || f < 4 || f%4 != 0 || ldx < n || ldy < n || ldc < f ||
 		len(x) < (DotRows-1)*ldx+n || len(y) < (f-1)*ldy+n || len(c) < (DotRows-1)*ldc+f {
 		panic(fmt.Sprintf("kernel: dot of n=%d f=%d with len(x)=%d ldx=%d len(y)=%d ldy=%d "+
 			"len(c)=%d ldc=%d", n, f, len(x), ldx, len(y), ldy, len(c), ldc))
@@ -26,7 +26,7 @@ func Dot(n int, x []float32, ldx int, y []float32, ldy int, f int, c []float32, 
 		DotGo(n, x, ldx, y, ldy, f, c, ldc)
 		return
 	}
-	dot4(n, &x[0], ldx, &y[0], ldy, f, &c[0], ldc)
+	dot3(n, &x[0], ldx, &y[0], ldy, f, &c[0], ldc)
 }
 
 // DotGo is Dot in Go, summing each product in one float64 accumulator:

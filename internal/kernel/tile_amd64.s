@@ -169,13 +169,15 @@ loop12:
 	VZEROUPPER
 	RET
 
-// func dot4(n int, x *float32, ldx int, y *float32, ldy int, f int, c *float32, ldc int)
+// func dot3(n int, x *float32, ldx int, y *float32, ldy int, f int, c *float32, ldc int)
 //
-// For each pair of rows j, j+1 of y, Y0..Y7 hold the eight lanes of the
-// dot products of the four rows of x with the two of y, over n values
-// (a multiple of 8); the lanes are then summed in a fixed tree (pairs,
-// pairs of pairs, the two halves) and added to c's four rows at j, j+1.
-TEXT ·dot4(SB), NOSPLIT, $32-64
+// For each group of four rows j..j+3 of y, Y0..Y11 hold the eight lanes of
+// the dot products of the three rows of x (in Y12..Y14 at each step) with
+// the four of y (each in turn in Y15), over n values (a multiple of 8):
+// Y(4i+j) for row i of x and row j of y. The lanes are then summed in a
+// fixed tree (pairs, pairs of pairs, the two halves) and added to c's
+// three rows at j..j+3.
+TEXT ·dot3(SB), NOSPLIT, $0-64
 	MOVQ n+0(FP), CX
 	SHLQ $2, CX
 	MOVQ x+8(FP), SI
@@ -183,18 +185,16 @@ TEXT ·dot4(SB), NOSPLIT, $32-64
 	SHLQ $2, BX
 	LEAQ (SI)(BX*1), R9
 	LEAQ (R9)(BX*1), R10
-	LEAQ (R10)(BX*1), R8
 	MOVQ y+24(FP), DI
 	MOVQ ldy+32(FP), R12
 	SHLQ $2, R12
 	MOVQ f+40(FP), DX
-	SHRQ $1, DX
+	SHRQ $2, DX
 	MOVQ c+48(FP), R13
 	MOVQ ldc+56(FP), AX
 	SHLQ $2, AX
 
-pair:
-	LEAQ   (DI)(R12*1), R11
+group:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -203,27 +203,42 @@ pair:
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	LEAQ   (DI)(R12*2), R11
 	XORQ   BX, BX
 
 inner:
-	VMOVUPS     (DI)(BX*1), Y12
-	VMOVUPS     (R11)(BX*1), Y13
-	VMOVUPS     (SI)(BX*1), Y14
-	VFMADD231PS Y14, Y12, Y0
-	VFMADD231PS Y14, Y13, Y1
-	VMOVUPS     (R9)(BX*1), Y15
-	VFMADD231PS Y15, Y12, Y2
-	VFMADD231PS Y15, Y13, Y3
+	VMOVUPS     (SI)(BX*1), Y12
+	VMOVUPS     (R9)(BX*1), Y13
 	VMOVUPS     (R10)(BX*1), Y14
-	VFMADD231PS Y14, Y12, Y4
-	VFMADD231PS Y14, Y13, Y5
-	VMOVUPS     (R8)(BX*1), Y15
-	VFMADD231PS Y15, Y12, Y6
+	VMOVUPS     (DI)(BX*1), Y15
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y8
+	ADDQ        R12, DI
+	VMOVUPS     (DI)(BX*1), Y15
+	VFMADD231PS Y15, Y12, Y1
+	VFMADD231PS Y15, Y13, Y5
+	VFMADD231PS Y15, Y14, Y9
+	VMOVUPS     (R11)(BX*1), Y15
+	VFMADD231PS Y15, Y12, Y2
+	VFMADD231PS Y15, Y13, Y6
+	VFMADD231PS Y15, Y14, Y10
+	ADDQ        R12, R11
+	VMOVUPS     (R11)(BX*1), Y15
+	VFMADD231PS Y15, Y12, Y3
 	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y11
+	SUBQ        R12, DI
+	SUBQ        R12, R11
 	ADDQ        $32, BX
 	CMPQ        BX, CX
 	JLT         inner
 
+	// Rows 0 and 1 of x: eight products, c's row 0 then row 1.
 	VHADDPS    Y1, Y0, Y0
 	VHADDPS    Y3, Y2, Y2
 	VHADDPS    Y5, Y4, Y4
@@ -233,38 +248,28 @@ inner:
 	VPERM2F128 $0x20, Y4, Y0, Y1
 	VPERM2F128 $0x31, Y4, Y0, Y2
 	VADDPS     Y2, Y1, Y1
-	VMOVUPS    Y1, 0(SP)
+	VMOVUPS    (R13), X3
+	VADDPS     X1, X3, X3
+	VMOVUPS    X3, (R13)
+	VEXTRACTF128 $1, Y1, X1
+	VMOVUPS    (R13)(AX*1), X3
+	VADDPS     X1, X3, X3
+	VMOVUPS    X3, (R13)(AX*1)
 
-	LEAQ   (R13)(AX*2), BX
-	VMOVSS (R13), X3
-	VADDSS 0(SP), X3, X3
-	VMOVSS X3, (R13)
-	VMOVSS 4(R13), X3
-	VADDSS 4(SP), X3, X3
-	VMOVSS X3, 4(R13)
-	VMOVSS (R13)(AX*1), X3
-	VADDSS 8(SP), X3, X3
-	VMOVSS X3, (R13)(AX*1)
-	VMOVSS 4(R13)(AX*1), X3
-	VADDSS 12(SP), X3, X3
-	VMOVSS X3, 4(R13)(AX*1)
-	VMOVSS (BX), X3
-	VADDSS 16(SP), X3, X3
-	VMOVSS X3, (BX)
-	VMOVSS 4(BX), X3
-	VADDSS 20(SP), X3, X3
-	VMOVSS X3, 4(BX)
-	VMOVSS (BX)(AX*1), X3
-	VADDSS 24(SP), X3, X3
-	VMOVSS X3, (BX)(AX*1)
-	VMOVSS 4(BX)(AX*1), X3
-	VADDSS 28(SP), X3, X3
-	VMOVSS X3, 4(BX)(AX*1)
+	// Row 2 of x: four products.
+	VHADDPS      Y9, Y8, Y8
+	VHADDPS      Y11, Y10, Y10
+	VHADDPS      Y10, Y8, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VADDPS       X9, X8, X8
+	VMOVUPS      (R13)(AX*2), X3
+	VADDPS       X8, X3, X3
+	VMOVUPS      X3, (R13)(AX*2)
 
-	ADDQ $8, R13
-	LEAQ (DI)(R12*2), DI
+	ADDQ $16, R13
+	LEAQ (DI)(R12*4), DI
 	DECQ DX
-	JNZ  pair
+	JNZ  group
 
 	VZEROUPPER
 	RET
