@@ -37,6 +37,8 @@ type directConv struct {
 	off        []int32
 	span       int
 	tile       kernel.Shape
+	half       int       // where a Wide tile's second 8 inputs start (kernel.Tile)
+	at         []int32   // each tile's first input in the padded input and output, in pairs
 	packed     []float32 // tiles × k × tile.Rows weights, zero past filters
 }
 
@@ -46,21 +48,40 @@ func newDirectConv(g *windowGeom, filters int) *directConv {
 	if !kernel.Available() || g.StrideH != 1 || g.StrideW != 1 {
 		return nil
 	}
-	var tile kernel.Shape
-	switch {
-	case g.OutW%kernel.Wide.Cols == 0:
-		tile = kernel.Wide
-	case g.OutW%kernel.Narrow.Cols == 0:
-		tile = kernel.Narrow
-	default:
-		return nil
-	}
-	d := &directConv{tile: tile,
+	d := &directConv{
 		filters: filters, k: g.colRows(), channels: g.Channels,
 		height: g.Height, hp: g.Height + 2*g.PadH,
 		width: g.Width, wp: g.Width + 2*g.PadW,
 		padH: g.PadH, padW: g.PadW, outH: g.OutH, outW: g.OutW,
 	}
+
+	// Each tile covers 16 outputs of a row, or 8 of two rows (its two
+	// runs of inputs a padded row apart), or, in any other row a multiple
+	// of 8 long, 8 outputs of a row for 12 filters.
+	switch {
+	case g.OutW%16 == 0:
+		d.tile, d.half = kernel.Wide, 8
+		for i := range g.OutH {
+			for j := 0; j < g.OutW; j += 16 {
+				d.at = append(d.at, int32(i*d.wp+j), int32(i*g.OutW+j))
+			}
+		}
+	case g.OutW == 8 && g.OutH%2 == 0:
+		d.tile, d.half = kernel.Wide, d.wp
+		for i := 0; i < g.OutH; i += 2 {
+			d.at = append(d.at, int32(i*d.wp), int32(i*8))
+		}
+	case g.OutW%8 == 0:
+		d.tile = kernel.Narrow
+		for i := range g.OutH {
+			for j := 0; j < g.OutW; j += 8 {
+				d.at = append(d.at, int32(i*d.wp+j), int32(i*g.OutW+j))
+			}
+		}
+	default:
+		return nil
+	}
+
 	d.off = make([]int32, 0, d.k)
 	for c := 0; c < g.Channels; c++ {
 		for p := 0; p < g.KernelH; p++ {
@@ -69,9 +90,9 @@ func newDirectConv(g *windowGeom, filters int) *directConv {
 			}
 		}
 	}
-	d.span = int(d.off[len(d.off)-1]) + tile.Cols
-	tiles := (filters + tile.Rows - 1) / tile.Rows
-	d.packed = make([]float32, tiles*d.k*tile.Rows)
+	d.span = int(d.off[len(d.off)-1]) + max(d.half, 0) + 8
+	tiles := (filters + d.tile.Rows - 1) / d.tile.Rows
+	d.packed = make([]float32, tiles*d.k*d.tile.Rows)
 	return d
 }
 
@@ -126,18 +147,15 @@ func (d *directConv) run(x, scratch, y []float32) {
 	for t := 0; t*rows < d.filters; t++ {
 		a := d.packed[t*d.k*rows : (t+1)*d.k*rows]
 		partial := (t+1)*rows > d.filters
-		for i := 0; i < d.outH; i++ {
-			for j := 0; j < d.outW; j += cols {
-				x := xp[i*d.wp+j:]
-				if !partial {
-					kernel.Tile(d.tile, d.k, a, d.off, d.span, x, y[t*rows*ohw+i*d.outW+j:],
-						ohw)
-					continue
-				}
-				kernel.Tile(d.tile, d.k, a, d.off, d.span, x, tile, cols)
-				for r := 0; t*rows+r < d.filters; r++ {
-					copy(y[(t*rows+r)*ohw+i*d.outW+j:][:cols], tile[r*cols:(r+1)*cols])
-				}
+		for p := 0; p < len(d.at); p += 2 {
+			x, out := xp[d.at[p]:], int(d.at[p+1])
+			if !partial {
+				kernel.Tile(d.tile, d.k, a, d.off, d.span, x, d.half, y[t*rows*ohw+out:], ohw)
+				continue
+			}
+			kernel.Tile(d.tile, d.k, a, d.off, d.span, x, d.half, tile, cols)
+			for r := 0; t*rows+r < d.filters; r++ {
+				copy(y[(t*rows+r)*ohw+out:][:cols], tile[r*cols:(r+1)*cols])
 			}
 		}
 	}

@@ -99,7 +99,11 @@ func TestConv2DGradient(t *testing.T) {
 		// take the dot-product kernel, the last OpenBLAS.
 		{"dot weight gradient", tensor.Shape{1, 16, 32},
 			layer.Conv2DConfig{Filters: 4, KernelH: 2, KernelW: 5, PadH: 1, PadW: 2}, 2},
-		// Rows of 8 and 24 take the narrow tile, 13 filters two and a part.
+		// Rows of 8, an even number of them, take the wide tile two rows
+		// at a time; an odd number, and rows of 24, the narrow tile, 13
+		// filters two and a part.
+		{"direct two rows", tensor.Shape{2, 4, 8},
+			layer.Conv2DConfig{Filters: 7, KernelH: 3, KernelW: 3, PadH: 1, PadW: 1}, 2},
 		{"direct narrow", tensor.Shape{2, 3, 8},
 			layer.Conv2DConfig{Filters: 13, KernelH: 3, KernelW: 3, PadH: 1, PadW: 1}, 2},
 		{"direct narrow wide rows", tensor.Shape{1, 2, 26},
@@ -121,8 +125,9 @@ func TestConv2DGradient(t *testing.T) {
 // gradient block to hold several samples, that the thread count changes no
 // bit of any result.
 func TestConv2DThreadsBitIdentical(t *testing.T) {
-	// The second and third take the direct form, wide and narrow tiles.
-	for _, in := range []tensor.Shape{{3, 9, 9}, {3, 5, 16}, {3, 5, 8}} {
+	// All but the first take the direct form: wide tiles, narrow ones, and
+	// wide ones over two rows of 8.
+	for _, in := range []tensor.Shape{{3, 9, 9}, {3, 5, 16}, {3, 5, 8}, {3, 6, 8}} {
 		cfg := layer.Conv2DConfig{Filters: 4, KernelH: 3, KernelW: 3, PadH: 1, PadW: 1}
 		var first []float32
 		for _, threads := range []int{1, 2, 3, 5, 8} {
@@ -147,7 +152,7 @@ func TestConv2DThreadsBitIdentical(t *testing.T) {
 // model-parallel split of the filters relies on: a layer of 13 filters
 // against layers of its first 5 and its last 8.
 func TestConv2DDirectFiltersSplit(t *testing.T) {
-	for _, in := range []tensor.Shape{{3, 4, 16}, {3, 4, 8}} {
+	for _, in := range []tensor.Shape{{3, 4, 16}, {3, 4, 8}, {3, 3, 8}} {
 		checkFiltersSplit(t, in)
 	}
 }

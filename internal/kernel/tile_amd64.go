@@ -12,7 +12,7 @@ var hasTile = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // tile_amd64.s; the caller checked every bound.
 //
 //go:noescape
-func tile6x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int)
+func tile6x16(k int, a *float32, off *int32, b *float32, half int, c *float32, ldc int)
 
 //go:noescape
 func tile12x8(k int, a *float32, off *int32, b *float32, c *float32, ldc int)

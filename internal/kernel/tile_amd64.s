@@ -2,19 +2,21 @@
 
 #include "textflag.h"
 
-// func tile6x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int)
+// func tile6x16(k int, a *float32, off *int32, b *float32, half int, c *float32, ldc int)
 //
 // Y0..Y11 hold the 6×16 tile, two registers a row. Each step loads the
-// 16 inputs at b[off[t]] into Y12, Y13 and, for each of the 6 weights of
-// a[6t:6t+6], broadcasts it into Y14 or Y15 and adds its products to the
-// row's two registers.
-TEXT ·tile6x16(SB), NOSPLIT, $0-48
+// 16 inputs at b[off[t]] and b[off[t]+half] into Y12, Y13 and, for each
+// of the 6 weights of a[6t:6t+6], broadcasts it into Y14 or Y15 and adds
+// its products to the row's two registers.
+TEXT ·tile6x16(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ off+16(FP), DX
 	MOVQ b+24(FP), DI
-	MOVQ c+32(FP), R8
-	MOVQ ldc+40(FP), R9
+	MOVQ half+32(FP), R10
+	LEAQ (DI)(R10*4), R10
+	MOVQ c+40(FP), R8
+	MOVQ ldc+48(FP), R9
 	SHLQ $2, R9
 
 	VXORPS Y0, Y0, Y0
@@ -33,7 +35,7 @@ TEXT ·tile6x16(SB), NOSPLIT, $0-48
 loop:
 	MOVLQSX (DX), AX
 	VMOVUPS (DI)(AX*4), Y12
-	VMOVUPS 32(DI)(AX*4), Y13
+	VMOVUPS (R10)(AX*4), Y13
 
 	VBROADCASTSS 0(SI), Y14
 	VBROADCASTSS 4(SI), Y15

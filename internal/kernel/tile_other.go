@@ -4,7 +4,7 @@ package kernel
 
 const hasTile = false
 
-func tile6x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int) {
+func tile6x16(k int, a *float32, off *int32, b *float32, half int, c *float32, ldc int) {
 	panic("kernel: no assembly tile on this platform")
 }
 

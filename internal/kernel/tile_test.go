@@ -18,7 +18,7 @@ type tileCase struct {
 	c, ref []float32
 }
 
-func newTileCase(rng *rand.Rand, s Shape, k, ldc int) *tileCase {
+func newTileCase(rng *rand.Rand, s Shape, k, half, ldc int) *tileCase {
 	tc := &tileCase{k: k, ldc: ldc, a: make([]float32, k*s.Rows), off: make([]int32, k)}
 	for i := range tc.a {
 		tc.a[i] = float32(rng.NormFloat64())
@@ -33,6 +33,9 @@ func newTileCase(rng *rand.Rand, s Shape, k, ldc int) *tileCase {
 		tc.off[t] = int32(pos)
 	}
 	tc.span = pos + s.Cols
+	if half > 0 {
+		tc.span = pos + half + 8
+	}
 	tc.b = make([]float32, tc.span+rng.IntN(3))
 	for i := range tc.b {
 		tc.b[i] = float32(rng.NormFloat64())
@@ -54,12 +57,16 @@ func TestTileMatchesGo(t *testing.T) {
 		t.Log("no assembly tile on this CPU; checking the Go loop against itself")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, s := range []Shape{Wide, Narrow} {
+	for _, sh := range []struct {
+		s    Shape
+		half int
+	}{{Wide, 8}, {Wide, 12}, {Wide, 37}, {Narrow, 0}} {
+		s := sh.s
 		for _, k := range []int{1, 2, 7, 75, 128, 800, 801} {
 			for _, ldc := range []int{16, 17, 64, 256, 1024} {
-				tc := newTileCase(rng, s, k, ldc)
-				Tile(s, k, tc.a, tc.off, tc.span, tc.b, tc.c, ldc)
-				TileGo(s, k, tc.a, tc.off, tc.b, tc.ref, ldc)
+				tc := newTileCase(rng, s, k, sh.half, ldc)
+				Tile(s, k, tc.a, tc.off, tc.span, tc.b, sh.half, tc.c, ldc)
+				TileGo(s, k, tc.a, tc.off, tc.b, sh.half, tc.ref, ldc)
 				for i := range tc.c {
 					got, want := tc.c[i], tc.ref[i]
 					if i%ldc >= s.Cols {
@@ -87,16 +94,19 @@ func oneStep(a, b float32) bool {
 // TestTileChecksBounds checks that short operands panic before the loop.
 func TestTileChecksBounds(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	tc := newTileCase(rng, Wide, 10, 16)
+	tc := newTileCase(rng, Wide, 10, 8, 16)
 	w := Wide
 	for name, call := range map[string]func(){
-		"short b":   func() { Tile(w, 10, tc.a, tc.off, tc.span, tc.b[:tc.span-1], tc.c, 16) },
-		"short a":   func() { Tile(w, 10, tc.a[:59], tc.off, tc.span, tc.b, tc.c, 16) },
-		"short off": func() { Tile(w, 10, tc.a, tc.off[:9], tc.span, tc.b, tc.c, 16) },
-		"short c":   func() { Tile(w, 10, tc.a, tc.off, tc.span, tc.b, tc.c[:len(tc.c)-1], 16) },
-		"narrow c":  func() { Tile(w, 10, tc.a, tc.off, tc.span, tc.b, tc.c, 15) },
-		"empty k":   func() { Tile(w, 0, tc.a, tc.off, tc.span, tc.b, tc.c, 16) },
-		"odd shape": func() { Tile(Shape{3, 16}, 10, tc.a, tc.off, tc.span, tc.b, tc.c, 16) },
+		"short b":   func() { Tile(w, 10, tc.a, tc.off, tc.span, tc.b[:tc.span-1], 8, tc.c, 16) },
+		"short a":   func() { Tile(w, 10, tc.a[:59], tc.off, tc.span, tc.b, 8, tc.c, 16) },
+		"short off": func() { Tile(w, 10, tc.a, tc.off[:9], tc.span, tc.b, 8, tc.c, 16) },
+		"short c": func() {
+			Tile(w, 10, tc.a, tc.off, tc.span, tc.b, 8, tc.c[:len(tc.c)-1], 16)
+		},
+		"narrow c":   func() { Tile(w, 10, tc.a, tc.off, tc.span, tc.b, 8, tc.c, 15) },
+		"empty k":    func() { Tile(w, 0, tc.a, tc.off, tc.span, tc.b, 8, tc.c, 16) },
+		"odd shape":  func() { Tile(Shape{3, 16}, 10, tc.a, tc.off, tc.span, tc.b, 8, tc.c, 16) },
+		"short half": func() { Tile(w, 10, tc.a, tc.off, tc.span, tc.b, 7, tc.c, 16) },
 	} {
 		func() {
 			defer func() {
@@ -136,7 +146,11 @@ func benchTile(b *testing.B, s Shape) {
 	for range b.N {
 		for oh := range 16 {
 			for ow := 0; ow < 16; ow += s.Cols {
-				Tile(s, k, a, off, span, x[oh*wp+ow:], out[oh*16+ow:], 256)
+				half := 8
+				if s == Narrow {
+					half = 0
+				}
+				Tile(s, k, a, off, span, x[oh*wp+ow:], half, out[oh*16+ow:], 256)
 			}
 		}
 	}
