@@ -10,23 +10,22 @@ import "github.com/mariana-dl/mariana/internal/kernel"
 // (c, p, q) meets at output (i, j) sits in the padded input at
 // c·Hp·Wp + (i+p)·Wp + (j+q): a fixed offset of the weight, off[c,p,q] =
 // c·Hp·Wp + p·Wp + q, plus one of the output, i·Wp + j. So a tile of
-// kernel.TileCols outputs along a row, for kernel.TileRows filters, is a
-// sum over the K = C·KernelH·KernelW weights of a broadcast weight times
-// TileCols consecutive inputs at base + off[k], accumulated in registers.
-// The matrix-product path writes the K×OH·OW column matrix and OpenBLAS
-// then copies it again into its packed panels; here the padded sample
-// (tens of kilobytes) is read in place, from cache. The tile sums each
-// output over k in order with fused multiply-adds, so the bits depend on
-// the operands alone, never on the threads or on how filters are grouped
-// into tiles (a column split of the filters gives the same bits).
+// outputs for a few filters is a sum over the K = C·KernelH·KernelW
+// weights of a broadcast weight times a run of inputs at the tile's base
+// plus off[k], accumulated in registers (kernel.Tile). The matrix-product
+// path writes the K×OH·OW column matrix and OpenBLAS then copies it again
+// into its packed panels; here the padded sample (tens of kilobytes) is
+// read in place, from cache. The tile sums each output over k in order
+// with fused multiply-adds, so the bits depend on the operands alone,
+// never on the threads or on how filters are grouped into tiles (a column
+// split of the filters gives the same bits).
 //
-// It serves outputs whose rows are a whole number of tiles wide: 6 filters
-// by 16 outputs (cifar10-quick's 32×32 and 16×16) or 12 by 8 (its 8×8,
-// LeNet's 24×24 and 8×8), on CPUs where package kernel has its assembly;
-// other shapes take the matrix product.
-//
-// TODO: the weight gradient still goes through im2col and OpenBLAS; a tile
-// that sums over output positions would spare its copies too.
+// It serves outputs whose rows are a multiple of 8 long, on CPUs where
+// package kernel has its assembly: 6 filters by 16 outputs of a row
+// (cifar10-quick's 32×32 and 16×16) or of two rows of 8 (its 8×8, LeNet's
+// 8×8), else 12 filters by 8 outputs (LeNet's 24×24); other shapes take
+// the matrix product. The weight gradient is a product too, col·dyᵀ
+// (Conv2D.weightGrad), which keeps im2col.
 type directConv struct {
 	filters, k int
 	height, hp int // input rows, unpadded and padded
@@ -34,8 +33,8 @@ type directConv struct {
 	padH, padW int
 	outH, outW int
 	channels   int
-	off        []int32
-	span       int
+	off        []int32 // off[k] of the note
+	span       int     // what a tile may read past its base (kernel.Tile)
 	tile       kernel.Shape
 	half       int       // where a Wide tile's second 8 inputs start (kernel.Tile)
 	at         []int32   // each tile's first input in the padded input and output, in pairs
