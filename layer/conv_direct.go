@@ -26,6 +26,11 @@ import "github.com/mariana-dl/mariana/internal/kernel"
 // 8×8), else 12 filters by 8 outputs (LeNet's 24×24); other shapes take
 // the matrix product. The weight gradient is a product too, col·dyᵀ
 // (Conv2D.weightGrad), which keeps im2col.
+//
+// TODO: strided convolutions, channel groups and rows that are not a
+// multiple of 8 (alexnet-small's) take im2col and OpenBLAS; a tile with
+// strided inputs and a loop over groups would serve them. The weight
+// gradient could read the padded sample in place as well.
 type directConv struct {
 	filters, k int
 	height, hp int // input rows, unpadded and padded
