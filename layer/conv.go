@@ -301,15 +301,16 @@ func (l *Conv2D) forwardRange(w, lo, hi int) {
 	for s := lo; s < hi; s++ {
 		x := l.x.Data[s*groups*l.inGroup : (s+1)*groups*l.inGroup]
 		y := l.y.Data[s*groups*outGroup : (s+1)*groups*outGroup]
-		for g := 0; g < groups && l.fwdDirect == nil; g++ {
-			col := l.column(w, x[g*l.inGroup:(g+1)*l.inGroup])
-			bl.Sgemm(blas.NoTrans, blas.NoTrans, 1,
-				blas.Matrix(l.fGroup, l.k, l.weight.Value.Data[g*wGroup:(g+1)*wGroup]),
-				blas.Matrix(l.k, l.ohw, col),
-				0, blas.Matrix(l.fGroup, l.ohw, y[g*outGroup:(g+1)*outGroup]))
-		}
 		if l.fwdDirect != nil {
 			l.fwdDirect.run(x, l.fwdScratch[w], y)
+		} else {
+			for g := 0; g < groups; g++ {
+				col := l.column(w, x[g*l.inGroup:(g+1)*l.inGroup])
+				bl.Sgemm(blas.NoTrans, blas.NoTrans, 1,
+					blas.Matrix(l.fGroup, l.k, l.weight.Value.Data[g*wGroup:(g+1)*wGroup]),
+					blas.Matrix(l.k, l.ohw, col),
+					0, blas.Matrix(l.fGroup, l.ohw, y[g*outGroup:(g+1)*outGroup]))
+			}
 		}
 		switch {
 		case l.bias != nil && l.relu:
