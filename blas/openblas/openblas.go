@@ -119,7 +119,7 @@ func kSlice(g blas.General, byRows bool, k0, k1 int) blas.General {
 func (o *Impl) sgemmBlock(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 	beta float32, c blas.General, m, n, k int) {
 	if perCallThreads && o.threads > 1 && 2*float64(m)*float64(n)*float64(k) >= minPoolFlops &&
-		threaded.TryLock() {
+		min(n, k) >= minPoolDim && threaded.TryLock() {
 		sgemm(o.threads, tA, tB, alpha, a, b, beta, c, 0, m, 0, n)
 		threaded.Unlock()
 		return
@@ -138,6 +138,14 @@ func (o *Impl) sgemmBlock(tA, tB blas.Transpose, alpha float32, a, b blas.Genera
 // on smaller products than a split over goroutines does (minPartFlops);
 // OpenBLAS itself decides, above this, how many of them to use.
 const minPoolFlops = 1 << 20
+
+// minPoolDim is the least number of columns of C, and of inner length k, of
+// a product handed to OpenBLAS's own threads. Narrower products (the MLP's
+// 10 outputs, and its output gradient's k = 10) run slower on two of its
+// threads than on one, from C as well (bench/gemm/gemm.sh: fc3.fwd 33
+// against 42 GFLOP/s, fc3.dX 44 against 53); a product with few rows but
+// many columns (fc3.dW, 10×1024) still gains from two.
+const minPoolDim = 32
 
 // CBLAS's values of enum CBLAS_TRANSPOSE.
 const (
