@@ -59,23 +59,19 @@ fi
 shapes=$(sed -n 's/^\t{"\([^"]*\)", Cblas.*/\1/p' bench/gemm/ref.c)
 echo "# for each shape S of ref.c:"
 echo "#   ${c_env[*]} ref $window $count S"
-echo "#   GOMAXPROCS=$(( $(nproc) + 1 )) blas.test -test.run '^\$' -test.bench '^BenchmarkSgemm\$/^S\$/^openblas\$'" \
+echo "#   blas.test -test.run '^\$' -test.bench '^BenchmarkSgemm\$/^S\$/^openblas\$'" \
 	"-test.benchtime ${window}s -test.count $count"
-echo "#   GOMAXPROCS=$(( $(nproc) + 1 )) blas.test -test.run '^\$' -test.bench '^BenchmarkSgemm\$/^S\$/^native\$'" \
+echo "#   blas.test -test.run '^\$' -test.bench '^BenchmarkSgemm\$/^S\$/^native\$'" \
 	"-test.benchtime ${window}s -test.count $native_count"
 echo "# (blas.test is 'go test -c ./blas/benchmarks/'," \
 	"ref is 'gcc -O2 bench/gemm/ref.c -lopenblas')"
 
-# The Go side runs with one P more than the machine has cores, as the
-# mariana command does (cmd/mariana, Note [A spare P]).
-go_procs=$(( $(nproc) + 1 ))
-
 for s in $shapes; do
 	re="^BenchmarkSgemm\$/^${s//./\\.}\$"
 	env "${c_env[@]}" "$work/ref" "$window" "$count" "$s" >>"$work/c.txt"
-	GOMAXPROCS=$go_procs "$work/blas.test" -test.run '^$' -test.bench "$re/^openblas\$" \
+	"$work/blas.test" -test.run '^$' -test.bench "$re/^openblas\$" \
 		-test.benchtime "${window}s" -test.count "$count" >>"$work/go.txt"
-	GOMAXPROCS=$go_procs "$work/blas.test" -test.run '^$' -test.bench "$re/^native\$" \
+	"$work/blas.test" -test.run '^$' -test.bench "$re/^native\$" \
 		-test.benchtime "${window}s" -test.count "$native_count" >>"$work/go.txt"
 done
 grep -m1 '^#' "$work/c.txt"

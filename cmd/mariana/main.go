@@ -24,7 +24,6 @@ import (
 )
 
 func main() {
-	spareProc()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRoot().ExecuteContext(ctx)
 	stop()
