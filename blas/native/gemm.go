@@ -12,11 +12,11 @@ const (
 	kc = 256
 
 	// mc is the number of rows of op(A) packed at once; the packed block
-	// (64 KiB) stays in L2. A multiple of mr.
-	mc = 64
+	// (60 KiB) stays in L2. A multiple of every mr.
+	mc = 60
 
 	// nc is the number of columns of op(B) packed at once (1 MiB packed),
-	// small enough to share L2 with the A block. A multiple of nr.
+	// small enough to share L2 with the A block. A multiple of every nr.
 	nc = 1024
 )
 
@@ -72,7 +72,7 @@ func macro(alpha float32, pa, pb []float32, c blas.General, i0, m, j0, n, k int)
 		bPanel := pb[(jr/nr)*k*nr : (jr/nr+1)*k*nr]
 		for ir := 0; ir < m; ir += mr {
 			h := min(mr, m-ir)
-			kernel(pa[(ir/mr)*k*mr:(ir/mr+1)*k*mr], bPanel, &t)
+			micro(k, pa[(ir/mr)*k*mr:(ir/mr+1)*k*mr], bPanel, &t)
 			for i := 0; i < h; i++ {
 				at := (i0+ir+i)*c.Stride + j0 + jr
 				row := c.Data[at : at+w]

@@ -53,7 +53,7 @@ func TestPlan(t *testing.T) {
 		{300, 100, 50, 3, 3, true},  // taller than wide: rows
 		{8, 1000, 100, 2, 2, false}, // one row granule
 		{1000, 8, 100, 2, 2, true},  // one column granule
-		{16, 24, 5000, 3, 3, false}, // 2 row granules, 3 column ones
+		{32, 48, 5000, 3, 3, false}, // 2 row granules, 3 column ones
 		{1, 1, 1 << 20, 2, 1, true}, // a single element cannot split
 	} {
 		parts, byRows := plan(tc.m, tc.n, tc.k, tc.threads)

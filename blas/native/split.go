@@ -4,8 +4,8 @@ import "github.com/mariana-dl/mariana/blas"
 
 const (
 	// granule is the multiple of rows or columns each goroutine's block of
-	// C is cut to: whole B panels when C is cut by columns.
-	granule = nr
+	// C is cut to: whole B panels when C is cut by columns, for every nr.
+	granule = 16
 
 	// minPartFlops is the least work, in floating-point operations, that
 	// justifies one more goroutine: about 50 µs of this package's kernel,
