@@ -8,7 +8,7 @@ import "github.com/mariana-dl/mariana/internal/kernel"
 // on amd64 has 15 floating-point registers to allocate: 1×8 keeps eight
 // accumulators and the element of A in them, and ran fastest of the shapes
 // tried (1×6, 1×8, 1×12, 2×3, 2×4, 2×6, 3×4, 4×4), whose larger
-// accumulator sets spill to the stack. kernel is written for mr = 1.
+// accumulator sets spill to the stack. kernel1x8 is written for mr = 1.
 var mr, nr = 1, 8
 
 func init() {

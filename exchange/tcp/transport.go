@@ -277,11 +277,8 @@ func (t *Transport) failure() error {
 func (t *Transport) Close() error {
 	if t.setErr(exchange.ErrClosed) {
 		for _, p := range t.peers {
-			if p != nil {
-				if !p.left.Load() {
-					p.control(kindBye, nil)
-				}
-				p.conn.Close()
+			if p != nil && !p.left.Load() {
+				p.control(kindBye, nil)
 			}
 		}
 		close(t.told)
