@@ -63,6 +63,7 @@ func (o *Impl) Sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 		scale(beta, c)
 		return
 	}
+	yieldSometimes()
 
 	if k0 := kHead(k); k0 > 0 {
 		o.sgemmBlock(tA, tB, alpha, kSlice(a, bool(tA), 0, k0), kSlice(b, !bool(tB), 0, k0), beta, c,
