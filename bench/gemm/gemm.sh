@@ -3,35 +3,35 @@
 # C. It builds ref.c and the Go benchmarks (BenchmarkSgemm in
 # blas/benchmarks), runs both on the same shapes, and prints one table:
 #
-#   shape threads | C  Go-openblas  Go/C | C-cpu  Go-cpu  Go/C-cpu | native
+#   shape threads | C  Go  Go/C [range] | Go/C-cpu [range] | native
 #
-# The first three figures are GFLOP/s over wall-clock time; the -cpu ones
-# are GFLOP per second of CPU time of the thread that computed, for one
-# thread only: they tell what a product achieves while it runs even when
-# other programs share the cores, where wall-clock rates drift by tens of
-# percent. Two-thread products have only wall-clock rates.
+# C, Go (Mariana's OpenBLAS path) and native (its pure-Go product) are in
+# GFLOP/s over wall-clock time. Go/C-cpu compares GFLOP per second of CPU
+# time of the thread that computed, for one thread only: it tells what a
+# product achieves while it runs even when other programs share the cores.
+# Two-thread products have only wall-clock rates.
 #
-# Usage: bench/gemm/gemm.sh [WINDOW] [COUNT] [NATIVE_COUNT]
+# Usage: [ROUNDS=3] bench/gemm/gemm.sh [WINDOW] [COUNT] [NATIVE_COUNT]
 #
-# Every figure is the best of COUNT windows of WINDOW seconds (defaults
-# 0.05 and 20), each the mean rate over the products that fit in it; the
-# native figures take NATIVE_COUNT windows (default 2), as a 2048³ product
-# takes it seconds. On a machine shared with other work, short windows and
-# the best of many catch the moments the cores are free, and C and Go are
-# measured shape by shape, one right after the other, so that both see the
-# same load. The whole run takes about two minutes.
+# A figure is the best of COUNT windows of WINDOW seconds (defaults 0.05
+# and 10), each the mean rate over the products that fit in it. On a
+# machine shared with other work, short windows and the best of many catch
+# the moments the cores are free. C and Go are measured shape by shape, one
+# right after the other, in ROUNDS rounds that alternate which goes first,
+# so that both see the same load; the table gives each side's median over
+# the rounds and the median of the rounds' Go/C ratios, with their range in
+# brackets, because this host's speed drifts by tens of percent from one
+# minute to the next. The native figures are measured in the first round
+# only, with NATIVE_COUNT windows (default 2), as a 2048³ product takes it
+# seconds. The whole run takes about four minutes.
 #
-# OpenBLAS 0.3.21 picks generic kernels on CPUs newer than it knows;
-# blas/openblas corrects that itself (see its package documentation). The C
-# program gets the same kernels through OPENBLAS_CORETYPE, set to the core
-# the Go package reports, and the same library and OpenMP spin count, so
-# both sides run the same code.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 window=${1:-0.05}
-count=${2:-20}
+count=${2:-10}
 native_count=${3:-2}
+rounds=${ROUNDS:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -66,58 +66,107 @@ echo "#   blas.test -test.run '^\$' -test.bench '^BenchmarkSgemm\$/^S\$/^native\
 echo "# (blas.test is 'go test -c ./blas/benchmarks/'," \
 	"ref is 'gcc -O2 bench/gemm/ref.c -lopenblas')"
 
-for s in $shapes; do
-	re="^BenchmarkSgemm\$/^${s//./\\.}\$"
-	env "${c_env[@]}" "$work/ref" "$window" "$count" "$s" >>"$work/c.txt"
-	"$work/blas.test" -test.run '^$' -test.bench "$re/^openblas\$" \
-		-test.benchtime "${window}s" -test.count "$count" >>"$work/go.txt"
-	"$work/blas.test" -test.run '^$' -test.bench "$re/^native\$" \
-		-test.benchtime "${window}s" -test.count "$native_count" >>"$work/go.txt"
+# Every line of c.txt and go.txt starts with its round.
+measure_c() {
+	env "${c_env[@]}" "$work/ref" "$window" "$count" "$1" | sed "s/^/$2 /" >>"$work/c.txt"
+}
+measure_go() {
+	"$work/blas.test" -test.run '^$' -test.bench "$1/^$2\$" -test.benchtime "${window}s" \
+		-test.count "$3" | sed "s/^/$4 /" >>"$work/go.txt"
+}
+for r in $(seq 1 "$rounds"); do
+	for s in $shapes; do
+		re="^BenchmarkSgemm\$/^${s//./\\.}\$"
+		if [ $((r % 2)) = 1 ]; then
+			measure_c "$s" "$r"
+			measure_go "$re" openblas "$count" "$r"
+		else
+			measure_go "$re" openblas "$count" "$r"
+			measure_c "$s" "$r"
+		fi
+		if [ "$r" = 1 ]; then
+			measure_go "$re" native "$native_count" "$r"
+		fi
+	done
 done
-grep -m1 '^#' "$work/c.txt"
-grep -m1 '^cpu:' "$work/go.txt" | sed 's/^/# /'
+grep -m1 '^1 #' "$work/c.txt" | cut -d' ' -f2-
+grep -m1 '^1 cpu:' "$work/go.txt" | cut -d' ' -f2- | sed 's/^/# /'
 
-# C lines are "<shape> <threads> <rate> <cpu rate>". Go sub-benchmarks are
-# named BenchmarkSgemm/<shape>/<impl>/threads=<n>-<procs> and report
-# "<rate> GFLOP/s" and "<cpu rate> GFLOP/cpu-s"; keep the best of each.
-awk '
+# C lines are "<round> <shape> <threads> <rate> <cpu rate>". Go lines are
+# "<round> BenchmarkSgemm/<shape>/<impl>/threads=<n>-<procs> ..." with
+# "<rate> GFLOP/s" and "<cpu rate> GFLOP/cpu-s"; keep the best of each per
+# round, then take medians over the rounds.
+awk -v rounds="$rounds" '
 	FNR == 1 { file++ }
-	file == 1 && !/^#/ {
-		key = $1 " " $2
-		if (!(key in c)) order[++n] = key
-		if ($3 > c[key]) c[key] = $3
-		if ($4 > ccpu[key]) ccpu[key] = $4
+	file == 1 && $2 != "#" {
+		key = $2 " " $3
+		if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+		k = key " " $1
+		if ($4 > c[k]) c[k] = $4
+		if ($5 > ccpu[k]) ccpu[k] = $5
 	}
-	file == 2 && /^BenchmarkSgemm\// {
-		split($1, part, "/")
+	file == 2 && $2 ~ /^BenchmarkSgemm\// {
+		split($2, part, "/")
 		threads = part[4]
 		sub(/^threads=/, "", threads)
 		sub(/-[0-9]+$/, "", threads)
 		rate = cpu = 0
-		for (i = 2; i <= NF; i++) {
+		for (i = 3; i <= NF; i++) {
 			if ($i == "GFLOP/s") rate = $(i - 1)
 			if ($i == "GFLOP/cpu-s") cpu = $(i - 1)
 		}
-		key = part[2] " " threads " " part[3]
-		if (rate > best[key]) best[key] = rate
-		if (cpu > bestcpu[key]) bestcpu[key] = cpu
+		k = part[2] " " threads " " part[3] " " $1
+		if (rate > best[k]) best[k] = rate
+		if (cpu > bestcpu[k]) bestcpu[k] = cpu
 	}
-	function ratio(a, b) { return b > 0 ? sprintf("%.3f", a / b) : "-" }
+	function median(v, m,    i, j, t) {
+		for (i = 2; i <= m; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+		return m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+	}
+	# summarise sets med, lo and hi over the m values of v.
+	function summarise(v, m) {
+		if (m == 0) { med = lo = hi = 0; return }
+		med = median(v, m)
+		lo = v[1]; hi = v[m]
+	}
+	# rates summarises a[key " " r] over the rounds.
+	function rates(a, key,    r, m, v) {
+		m = 0
+		for (r = 1; r <= rounds; r++) v[++m] = a[key " " r]
+		summarise(v, m)
+	}
+	# ratios summarises a/b over the rounds where both were measured.
+	function ratios(a, b, key,    r, m, v) {
+		m = 0
+		for (r = 1; r <= rounds; r++) {
+			if (b[key " " r] > 0) v[++m] = a[key " " r] / b[key " " r]
+		}
+		summarise(v, m)
+	}
 	END {
-		printf "%-11s %7s %8s %11s %6s %8s %8s %8s %7s\n", "shape", "threads", "C",
-			"Go-openblas", "Go/C", "C-cpu", "Go-cpu", "Go/C-cpu", "native"
+		printf "%-11s %7s %7s %7s %19s %19s %7s\n", "shape", "threads", "C", "Go",
+			"Go/C [range]", "Go/C-cpu [range]", "native"
 		for (t = 1; t <= 2; t++) for (i = 1; i <= n; i++) {
 			split(order[i], kt, " ")
 			if (kt[2] != t) continue
-			g = best[order[i] " openblas"]
-			gc = bestcpu[order[i] " openblas"]
-			if (t == 1) {
-				cpus = sprintf("%8.1f %8.1f %8s", ccpu[order[i]], gc, ratio(gc, ccpu[order[i]]))
-			} else {
-				cpus = sprintf("%8s %8s %8s", "-", "-", "-")
+			key = order[i]
+			for (r = 1; r <= rounds; r++) {
+				g[key " " r] = best[key " openblas " r]
+				gc[key " " r] = bestcpu[key " openblas " r]
 			}
-			printf "%-11s %7s %8.1f %11.1f %6s %s %7.2f\n", kt[1], kt[2], c[order[i]], g,
-				ratio(g, c[order[i]]), cpus, best[order[i] " native"]
+			rates(c, key); cm = med
+			rates(g, key); gm = med
+			ratios(g, c, key)
+			wall = sprintf("%.3f [%.2f-%.2f]", med, lo, hi)
+			cpus = "-"
+			if (t == 1) {
+				ratios(gc, ccpu, key)
+				cpus = sprintf("%.3f [%.2f-%.2f]", med, lo, hi)
+			}
+			printf "%-11s %7s %7.1f %7.1f %19s %19s %7.2f\n", kt[1], kt[2], cm, gm, wall,
+				cpus, best[key " native 1"]
 		}
 	}
 ' "$work/c.txt" "$work/go.txt"

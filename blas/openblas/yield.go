@@ -28,6 +28,11 @@ const yieldEvery = int64(5 * time.Millisecond)
 // It is shared by every goroutine: goroutines that run products side by
 // side (devices) meet at barriers each step and pass through the
 // scheduler there anyway.
+//
+// TODO: with one timestamp for the process, a goroutine whose neighbours
+// take every turn to yield can still go 10 ms without passing through the
+// scheduler; a per-goroutine clock would need goroutine-local state, which
+// Go does not offer, or a clock held by each device's context.
 var lastYield atomic.Int64
 
 // yieldSometimes yields the processor when no product has done so for
