@@ -73,6 +73,12 @@ type Conv2D struct {
 	fwdDirect, bwdDirect   *directConv
 	fwdScratch, bwdScratch [][]float32
 
+	// wgrad is the weight gradient's form that reads a padded copy of the
+	// input (Note [Weight gradient from the padded input]), or nil where
+	// the column matrix serves; wgradScratch is each worker's scratch.
+	wgrad        *paddedGrad
+	wgradScratch [][]float32
+
 	// The current call, read by the worker functions below, which are
 	// bound once in the constructor so that a call allocates nothing.
 	ctx            *Context
@@ -175,8 +181,9 @@ func (l *Conv2D) Setup(in []tensor.Shape) (tensor.Shape, error) {
 		}
 	}
 
-	l.fwdDirect, l.bwdDirect = nil, nil
+	l.fwdDirect, l.bwdDirect, l.wgrad = nil, nil, nil
 	if cfg.Groups == 1 && !l.direct {
+		l.wgrad = newPaddedGrad(&l.geom, cfg.Filters)
 		l.fwdDirect = newDirectConv(&l.geom, cfg.Filters)
 		if l.full {
 			l.bwdDirect = newDirectConv(&l.fullGeom, l.geom.Channels)
@@ -259,8 +266,11 @@ func (l *Conv2D) grow(threads int) {
 	if l.direct {
 		return
 	}
-	for len(l.cols) < threads {
+	for (l.fwdDirect == nil || l.wgrad == nil) && len(l.cols) < threads {
 		l.cols = append(l.cols, make([]float32, l.k*l.ohw))
+	}
+	for l.wgrad != nil && len(l.wgradScratch) < threads {
+		l.wgradScratch = append(l.wgradScratch, make([]float32, l.wgrad.scratchLen()))
 	}
 	for l.fwdDirect != nil && len(l.fwdScratch) < threads {
 		l.fwdScratch = append(l.fwdScratch, make([]float32, l.fwdDirect.scratchLen()))
@@ -496,9 +506,13 @@ func (l *Conv2D) backwardBlocks(w, lo, hi int) {
 				beta = 0
 			}
 			for g := 0; g < groups; g++ {
-				col := l.column(w, x[g*l.inGroup:(g+1)*l.inGroup])
+				xg := x[g*l.inGroup : (g+1)*l.inGroup]
 				dyg := dy[g*outGroup : (g+1)*outGroup]
-				l.weightGrad(bl, col, dyg, beta, dwt[g*wGroup:(g+1)*wGroup])
+				if l.wgrad != nil {
+					l.wgrad.run(xg, dyg, l.wgradScratch[w], beta, dwt[g*wGroup:(g+1)*wGroup])
+				} else {
+					l.weightGrad(bl, l.column(w, xg), dyg, beta, dwt[g*wGroup:(g+1)*wGroup])
+				}
 				if l.dx != nil {
 					l.inputGrad(w, g, dyg, l.dx.Data[(s*groups+g)*l.inGroup:])
 				}

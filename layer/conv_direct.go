@@ -24,13 +24,12 @@ import "github.com/mariana-dl/mariana/internal/kernel"
 // package kernel has its assembly: 6 filters by 16 outputs of a row
 // (cifar10-quick's 32×32 and 16×16) or of two rows of 8 (its 8×8, LeNet's
 // 8×8), else 12 filters by 8 outputs (LeNet's 24×24); other shapes take
-// the matrix product. The weight gradient is a product too, col·dyᵀ
-// (Conv2D.weightGrad), which keeps im2col.
+// the matrix product. The weight gradient reads a padded copy too, with
+// the dot kernel (Note [Weight gradient from the padded input]).
 //
 // TODO: strided convolutions, channel groups and rows that are not a
 // multiple of 8 (alexnet-small's) take im2col and OpenBLAS; a tile with
-// strided inputs and a loop over groups would serve them. The weight
-// gradient could read the padded sample in place as well.
+// strided inputs and a loop over groups would serve them.
 type directConv struct {
 	filters, k int
 	height, hp int // input rows, unpadded and padded
@@ -131,11 +130,17 @@ func (d *directConv) pack(w []float32) {
 // pad copies the channels × height × width input x into the interior of
 // xp, whose border stays as it is.
 func (d *directConv) pad(x, xp []float32) {
-	for c := 0; c < d.channels; c++ {
-		for i := 0; i < d.height; i++ {
-			src := x[(c*d.height+i)*d.width : (c*d.height+i+1)*d.width]
-			dst := xp[(c*d.hp+i+d.padH)*d.wp+d.padW:]
-			copy(dst[:d.width], src)
+	padPlanes(x, xp, d.channels, d.height, d.width, d.hp, d.wp, d.padH, d.padW)
+}
+
+// padPlanes copies channels planes of height × width values from x into
+// the interior of xp's planes of hp × wp, padH rows and padW columns in;
+// the border stays as it is.
+func padPlanes(x, xp []float32, channels, height, width, hp, wp, padH, padW int) {
+	for c := range channels {
+		for i := range height {
+			src := x[(c*height+i)*width : (c*height+i+1)*width]
+			copy(xp[(c*hp+i+padH)*wp+padW:][:width], src)
 		}
 	}
 }

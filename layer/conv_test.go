@@ -108,6 +108,16 @@ func TestConv2DGradient(t *testing.T) {
 			layer.Conv2DConfig{Filters: 13, KernelH: 3, KernelW: 3, PadH: 1, PadW: 1}, 2},
 		{"direct narrow wide rows", tensor.Shape{1, 2, 26},
 			layer.Conv2DConfig{Filters: 3, KernelH: 2, KernelW: 3}, 2},
+		// 256 outputs in rows of 16 and filters in fours: the weight
+		// gradient reads the padded input in runs (Note [Weight gradient
+		// from the padded input]), channels in threes, with none, one and
+		// two left over.
+		{"padded weight gradient", tensor.Shape{3, 16, 16},
+			layer.Conv2DConfig{Filters: 4, KernelH: 3, KernelW: 3, PadH: 1, PadW: 1}, 2},
+		{"padded weight gradient, a channel over", tensor.Shape{4, 16, 17},
+			layer.Conv2DConfig{Filters: 8, KernelH: 3, KernelW: 2, PadH: 1}, 2},
+		{"padded weight gradient, two channels over", tensor.Shape{5, 8, 32},
+			layer.Conv2DConfig{Filters: 4, KernelH: 1, KernelW: 3, PadW: 1, NoBias: true}, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := layer.NewConv2D("conv1", tc.cfg)

@@ -18,4 +18,5 @@ func tile6x16(k int, a *float32, off *int32, b *float32, half int, c *float32, l
 func tile12x8(k int, a *float32, off *int32, b *float32, c *float32, ldc int)
 
 //go:noescape
-func dot3(n int, x *float32, ldx int, y *float32, ldy int, f int, c *float32, ldc int)
+func dot3(n int, x *float32, ldx int, y *float32, ldy int, f int, c *float32, ldc int, run int,
+	skip int)

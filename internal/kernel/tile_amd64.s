@@ -164,22 +164,19 @@ loop12:
 	VZEROUPPER
 	RET
 
-// func dot3(n int, x *float32, ldx int, y *float32, ldy int, f int, c *float32, ldc int)
+// func dot3(n int, x *float32, ldx int, y *float32, ldy int, f int, c *float32, ldc int, run int, skip int)
 //
 // For each group of four rows j..j+3 of y, Y0..Y11 hold the eight lanes of
 // the dot products of the three rows of x (in Y12..Y14 at each step) with
 // the four of y (each in turn in Y15), over n values (a multiple of 8):
-// Y(4i+j) for row i of x and row j of y. The lanes are then summed in a
-// fixed tree (pairs, pairs of pairs, the two halves) and added to c's
-// three rows at j..j+3.
-TEXT ·dot3(SB), NOSPLIT, $0-64
+// Y(4i+j) for row i of x and row j of y. A row of y is contiguous; a row
+// of x is n/run runs of run values (a multiple of 8), each skip values
+// after the end of the one before. The lanes are then summed in a fixed
+// tree (pairs, pairs of pairs, the two halves) and added to c's three
+// rows at j..j+3.
+TEXT ·dot3(SB), NOSPLIT, $0-80
 	MOVQ n+0(FP), CX
 	SHLQ $2, CX
-	MOVQ x+8(FP), SI
-	MOVQ ldx+16(FP), BX
-	SHLQ $2, BX
-	LEAQ (SI)(BX*1), R9
-	LEAQ (R9)(BX*1), R10
 	MOVQ y+24(FP), DI
 	MOVQ ldy+32(FP), R12
 	SHLQ $2, R12
@@ -188,11 +185,25 @@ TEXT ·dot3(SB), NOSPLIT, $0-64
 	MOVQ c+48(FP), R13
 	MOVQ ldc+56(FP), AX
 	SHLQ $2, AX
+	MOVQ run+64(FP), R14
+	SHLQ $2, R14
+	MOVQ skip+72(FP), R15
+	SHLQ $2, R15
 
 group:
+	// x's rows start again for each group of y's (SI, R9, R10 move by
+	// skip after each run); BX walks x and y alike, R8 is the end of the
+	// current run.
 	ZERO12
-	LEAQ   (DI)(R12*2), R11
-	XORQ   BX, BX
+	MOVQ x+8(FP), SI
+	MOVQ ldx+16(FP), R9
+	SHLQ $2, R9
+	MOVQ R9, R10
+	ADDQ SI, R9
+	ADDQ R9, R10
+	LEAQ (DI)(R12*2), R11
+	XORQ BX, BX
+	MOVQ R14, R8
 
 inner:
 	VMOVUPS     (SI)(BX*1), Y12
@@ -219,6 +230,12 @@ inner:
 	SUBQ        R12, DI
 	SUBQ        R12, R11
 	ADDQ        $32, BX
+	CMPQ        BX, R8
+	JLT         inner
+	ADDQ        R15, SI
+	ADDQ        R15, R9
+	ADDQ        R15, R10
+	ADDQ        R14, R8
 	CMPQ        BX, CX
 	JLT         inner
 
