@@ -16,9 +16,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -40,14 +42,38 @@ func main() {
 	threads := flag.Int("threads", 1, "threads per device")
 	pin := flag.Bool("pin", true, "pin each device to its own core when the cores allow")
 	plan := flag.Bool("plan", false, "print the plan of each configuration")
+	cpuProfile := flag.String("cpuprofile", "",
+		"write a CPU profile of the whole run to this file (go tool pprof reads it)")
 	flag.Parse()
 
 	b := bench{batch: *batch, steps: *steps, rounds: *rounds, warmup: *warmup,
 		threads: *threads, pin: *pin, plan: *plan}
-	if err := b.run(*specName, strings.Split(*configs, ",")); err != nil {
+	err := profiled(*cpuProfile, func() error {
+		return b.run(*specName, strings.Split(*configs, ","))
+	})
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "mpbench:", err)
 		os.Exit(1)
 	}
+}
+
+// profiled runs fn under a CPU profile written to path, or without one
+// when path is empty.
+func profiled(path string, fn func() error) error {
+	if path == "" {
+		return fn()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	runErr := fn()
+	pprof.StopCPUProfile()
+	return errors.Join(runErr, f.Close())
 }
 
 type bench struct {
