@@ -26,6 +26,7 @@ import (
 // holds no mutable state, so one Impl may serve several goroutines at once.
 type Impl struct {
 	threads int
+	clock   yieldClock
 }
 
 // New returns an Impl whose products use at most threads threads; threads
@@ -63,7 +64,7 @@ func (o *Impl) Sgemm(tA, tB blas.Transpose, alpha float32, a, b blas.General,
 		scale(beta, c)
 		return
 	}
-	yieldSometimes()
+	o.clock.yieldSometimes()
 
 	if k0 := kHead(k); k0 > 0 {
 		o.sgemmBlock(tA, tB, alpha, kSlice(a, bool(tA), 0, k0), kSlice(b, !bool(tB), 0, k0), beta, c,

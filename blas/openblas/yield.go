@@ -24,23 +24,27 @@ import (
 // through the scheduler: half the monitor's 10 ms.
 const yieldEvery = int64(5 * time.Millisecond)
 
-// lastYield is when a product last yielded, in nanoseconds since epoch.
-// It is shared by every goroutine: goroutines that run products side by
-// side (devices) meet at barriers each step and pass through the
-// scheduler there anyway.
+// yieldClock is when a product of one Impl last yielded, in nanoseconds
+// since the epoch. Each device makes its own Impl, so each device's
+// goroutine keeps its own clock: with one clock for the process, two
+// devices computing side by side took turns to yield, and the one that
+// lost the turn lost its P in every call (8,000 context switches a second
+// where a clock each leaves 1,000 to 3,000, and 9% more time for a pair
+// of one-thread devices running convolution-sized products).
 //
-// TODO: with one timestamp for the process, a goroutine whose neighbours
-// take every turn to yield can still go 10 ms without passing through the
-// scheduler; a per-goroutine clock would need goroutine-local state, which
-// Go does not offer, or a clock held by each device's context.
-var lastYield atomic.Int64
+// TODO: goroutines that share an Impl (the workers of a device with
+// several threads) still share its clock, so one of them can go 10 ms
+// without passing through the scheduler; they meet at the device's
+// barriers every layer, which pass through it anyway. A clock per
+// goroutine would need goroutine-local state, which Go does not offer.
+type yieldClock struct{ last atomic.Int64 }
 
-// yieldSometimes yields the processor when no product has done so for
+// yieldSometimes yields the processor when no product of c has done so for
 // yieldEvery (see Note [Yield between calls]).
-func yieldSometimes() {
+func (c *yieldClock) yieldSometimes() {
 	now := time.Now().UnixNano()
-	last := lastYield.Load()
-	if now-last < yieldEvery || !lastYield.CompareAndSwap(last, now) {
+	last := c.last.Load()
+	if now-last < yieldEvery || !c.last.CompareAndSwap(last, now) {
 		return
 	}
 	runtime.Gosched()
