@@ -83,12 +83,12 @@ func columnName(name string, k int) string { return fmt.Sprintf("%s[%d]", name, 
 // TODO: a column that reads the whole input (conv1 on the data, conv3 of
 // the 2012 network) builds the whole input's column matrix (im2col), in
 // the forward pass and again in the backward pass, so every column repeats
-// that memory-bound work; on this project's 2-core machine it is one
-// reason 2-way columns run 1.3-1.5x as fast as one core rather than
-// Mariana's 1.71x. Cutting such a layer by input channels instead (each
-// column convolving its own channels with every filter, the partial
-// outputs summed across columns) would remove it, at the price of a
-// forward pass that is no longer bit for bit the whole layer's.
+// that memory-bound work (only in the forward pass where the weight
+// gradient reads the padded input in place). Cutting such a layer by input
+// channels instead (each column convolving its own channels with every
+// filter, the partial outputs summed across columns) would remove it, at
+// the price of a forward pass that is no longer bit for bit the whole
+// layer's.
 func (b *builder) convColumns(i int, ls spec.LayerSpec) error {
 	w := b.cfg.Workers
 	cfg := ls.Config.(layer.Conv2DConfig)
