@@ -52,6 +52,12 @@ func TestFullyConnectedGradient(t *testing.T) {
 		// check that outputs and gradients are the same on 1 and 3 threads
 		// covers blas/openblas's Note [Same bits on any thread count].
 		{"wide", tensor.Shape{4, 7, 12}, layer.FullyConnectedConfig{Outputs: 300}, 10, 2},
+		// The forward product computed transposed (Note [Forward product
+		// transposed]): k a multiple of 32 above 256, outputs and batch
+		// that leave partial tiles in the transpose back.
+		{"transposed", tensor.Shape{320}, layer.FullyConnectedConfig{Outputs: 260}, 7, 2},
+		{"transposed no bias", tensor.Shape{2, 16, 9},
+			layer.FullyConnectedConfig{Outputs: 270, NoBias: true}, 3, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := layer.NewFullyConnected("fc1", tc.cfg)
