@@ -45,13 +45,12 @@ func (c *segmented) segmentOf(grad []float32) int {
 // TODO: devices of one process still exchange as if their memory were
 // apart. On the 2-core machine the exchange costs 8 to 10 points of the
 // MLP's 2-device efficiency (75 to 77%; 85 to 86% with the owner updates
-// but no exchange, measured in an experiment build), the all-gather about
-// 3 of them. Replicas that share one parameter buffer would need no
-// all-gather, only a barrier before the next forward pass; an owner that
-// computes its partition's weight gradient over the whole batch, from
-// the replicas' activations, would need no reduce-scatter and would run
-// that product at the full batch. Both need the layers to expose the
-// weight gradient of a range of output rows.
+// but no exchange, measured in an experiment build). Replicas sharing one
+// parameter buffer (no all-gather) measured no faster; an owner that
+// computes its partition's weight gradient over the whole batch, from the
+// replicas' activations, would need no reduce-scatter and would run that
+// product at the full batch, but needs the layers to expose the weight
+// gradient of a range of output rows.
 func (c *segmented) Exchange(grad []float32, update exchange.UpdateFunc) error {
 	s := c.segmentOf(grad)
 	if s < 0 || update != nil {
