@@ -72,6 +72,27 @@ func TestPredictIsBoundedAndConsistent(t *testing.T) {
 	}
 }
 
+// TestPredictTakesTheMeasuredShare checks that a member's compute is the
+// passes measured over its share where there is a measurement, and the
+// one-device passes over n elsewhere.
+func TestPredictTakesTheMeasuredShare(t *testing.T) {
+	c := fakeCost
+	c.Shares = map[int]Passes{2: {Forward: 20 * time.Millisecond, Backward: 40 * time.Millisecond}}
+	for n, want := range map[int]time.Duration{
+		2: 60 * time.Millisecond,
+		4: (c.Forward + c.Backward) / 4,
+	} {
+		sc, err := Predict(c, exchange.NewTopology(n, exchange.InProcessLink, true), Config{},
+			false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if absDiff(sc.Compute, want) > time.Microsecond {
+			t.Errorf("%d members: compute %v, want %v", n, sc.Compute, want)
+		}
+	}
+}
+
 func absDiff(a, b time.Duration) time.Duration {
 	if a > b {
 		return a - b
@@ -83,9 +104,17 @@ func absDiff(a, b time.Duration) time.Duration {
 // checks that the figures are complete and ordered.
 func TestMeasureCostMeasuresEverySegment(t *testing.T) {
 	job := buildJob(t, adagradSpec)
-	c, err := MeasureCost(job, 1, 2)
+	c, err := MeasureCost(job, 1, 2, 1, 2, 2, 3)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(c.Shares) != 2 {
+		t.Errorf("shares measured for %d group sizes, want 2 (2 and 3)", len(c.Shares))
+	}
+	for _, m := range []int{2, 3} {
+		if p := c.Shares[m]; p.Forward <= 0 || p.Backward <= 0 {
+			t.Errorf("share of a group of %d: %+v", m, p)
+		}
 	}
 	if c.Forward <= 0 || c.Backward <= 0 || c.Update <= 0 || len(c.Segments) == 0 {
 		t.Fatalf("cost %+v", c)

@@ -58,7 +58,7 @@ func runPredict(job *train.Job, p predictFlags, cfg dataparallel.Config) error {
 		return err
 	}
 
-	c, err := dataparallel.MeasureCost(job, 5, 10)
+	c, err := dataparallel.MeasureCost(job, 5, 10, sizes...)
 	if err != nil {
 		return err
 	}
@@ -68,6 +68,14 @@ func runPredict(job *train.Job, p predictFlags, cfg dataparallel.Config) error {
 		s.Name, c.Batch, 4*float64(c.Values)/1e6, job.Context.Threads,
 		ms(c.Forward.Seconds()), ms(c.Backward.Seconds()), ms(c.Update.Seconds()),
 		ms(c.Step().Seconds()))
+	for _, n := range sizes {
+		if p, ok := c.Shares[n]; ok {
+			fmt.Printf("# a member's share in a group of %d, measured: forward %.1f ms, "+
+				"backward %.1f ms (%.2f times the one-device passes over %d)\n", n,
+				ms(p.Forward.Seconds()), ms(p.Backward.Seconds()),
+				(p.Forward+p.Backward).Seconds()*float64(n)/(c.Forward+c.Backward).Seconds(), n)
+		}
+	}
 	fmt.Printf("# links: devices %v; processes on a host %v; hosts %v\n", dev, loop, network)
 	fmt.Println("| model | members | placement | algorithm | compute ms | exchange ms | " +
 		"exposed ms | step ms | speed-up | efficiency |")
