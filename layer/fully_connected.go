@@ -154,8 +154,10 @@ func (l *FullyConnected) transposeRange(_, lo, hi int) {
 // gain the most (go test -run '^$' -bench FullyConnectedForward ./layer).
 //
 // TODO: the rule is measured for one library version on one CPU; a
-// different OpenBLAS could reverse it, and timing both forms at start-up
-// would choose per layer.
+// different OpenBLAS could reverse it. Timing both forms at start-up would
+// choose per layer, but the bits of a run would then depend on the load of
+// the machine it started on; a choice per library and CPU model, stored
+// beside the kernel choice of blas/openblas, would keep them fixed.
 
 // transposeForward reports whether a layer of k inputs and the given
 // outputs computes its forward product on a batch of n transposed (Note
