@@ -106,34 +106,29 @@ func MeasureCost(job *train.Job, warmup, steps int, members ...int) (Cost, error
 	ctx := job.Context
 	ctx.Train = true
 	readyAt := make([]time.Duration, len(lay.segments))
-	var backStart time.Time
+	stepReady := make([]time.Time, len(lay.segments))
 	done := func(node int) {
 		if s := lay.segOf[node]; s >= 0 {
-			readyAt[s] += time.Since(backStart)
+			stepReady[s] = time.Now()
 		}
 	}
 
 	for i := range warmup + steps {
 		job.Loader.Next(&x, &y)
-		n := x.Batch()
 		ctx.Step = int64(i)
-
-		t0 := time.Now()
-		job.Net.Forward(&ctx, &x, &y)
-		t1 := time.Now()
-		backStart = t1
-		if i < warmup {
-			job.Net.Backward(&ctx, 1/float32(n))
-		} else {
-			job.Net.BackwardNotify(&ctx, 1/float32(n), done)
-		}
-		t2 := time.Now()
+		back, fwd, bwd := timePasses(job, &ctx, &x, &y, 1/float32(x.Batch()), done)
+		t := time.Now()
 		job.Solver.Update(int64(i), params)
-		t3 := time.Now()
-		if i >= warmup {
-			c.Forward += t1.Sub(t0)
-			c.Backward += t2.Sub(t1)
-			c.Update += t3.Sub(t2)
+		if i < warmup {
+			continue
+		}
+		c.Forward += fwd
+		c.Backward += bwd
+		c.Update += time.Since(t)
+		for s, at := range stepReady {
+			if !at.IsZero() {
+				readyAt[s] += at.Sub(back)
+			}
 		}
 	}
 	c.Forward /= time.Duration(steps)
@@ -162,20 +157,28 @@ func measureShare(job *train.Job, ctx *layer.Context, x, y *tensor.Tensor, m, wa
 		n := x.Batch()
 		_, hi := share(0, m, n)
 		ctx.Step = int64(i)
-
-		t0 := time.Now()
-		job.Net.Forward(ctx, x.Rows(0, hi), y.Rows(0, hi))
-		t1 := time.Now()
-		job.Net.Backward(ctx, 1/float32(n))
-		t2 := time.Now()
+		_, fwd, bwd := timePasses(job, ctx, x.Rows(0, hi), y.Rows(0, hi), 1/float32(n), nil)
 		if i >= warmup {
-			p.Forward += t1.Sub(t0)
-			p.Backward += t2.Sub(t1)
+			p.Forward += fwd
+			p.Backward += bwd
 		}
 	}
 	p.Forward /= time.Duration(steps)
 	p.Backward /= time.Duration(steps)
 	return p
+}
+
+// timePasses runs a forward and a backward pass of job's network on x and
+// y, each sample's loss weighted by scale and done called as
+// model.Net.BackwardNotify calls it, and returns when the backward pass
+// started and how long each pass took.
+func timePasses(job *train.Job, ctx *layer.Context, x, y *tensor.Tensor, scale float32,
+	done func(node int)) (back time.Time, fwd, bwd time.Duration) {
+	t0 := time.Now()
+	job.Net.Forward(ctx, x, y)
+	back = time.Now()
+	job.Net.BackwardNotify(ctx, scale, done)
+	return back, back.Sub(t0), time.Since(back)
 }
 
 // Step is the one-device step the cost describes.
