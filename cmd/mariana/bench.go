@@ -17,10 +17,10 @@ import (
 )
 
 type benchFlags struct {
-	epochs, epochSize, warmup, threads, classes int
-	cpuProfile                                  string
-	parallel                                    parallelFlags
-	predict                                     predictFlags
+	epochs, epochSize, warmup, threads, classes, batch int
+	cpuProfile                                         string
+	parallel                                           parallelFlags
+	predict                                            predictFlags
 }
 
 // register adds the flags of bench (and of worker and launch --bench).
@@ -30,6 +30,8 @@ func (f *benchFlags) register(fs *pflag.FlagSet) {
 		"samples per epoch (default 60000 for 28x28 inputs, else 50000)")
 	fs.IntVar(&f.warmup, "warmup", 30, "untimed steps before the first epoch")
 	fs.IntVar(&f.classes, "classes", 10, "number of label values")
+	fs.IntVar(&f.batch, "batch", 0, "the global mini-batch, split among the devices "+
+		"(default: the spec's train.batch)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "",
 		"write a CPU profile of the timed epochs to this file (go tool pprof reads it)")
 }
@@ -72,6 +74,12 @@ func benchJob(arg string, f benchFlags) (*train.Job, error) {
 	s, _, err := loadSpec(arg)
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case f.batch < 0:
+		return nil, fmt.Errorf("bench: --batch must be positive, got %d", f.batch)
+	case f.batch > 0:
+		s.Train.Batch = f.batch
 	}
 	n := f.epochSize
 	if n == 0 {
