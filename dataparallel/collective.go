@@ -43,14 +43,15 @@ func (c *segmented) segmentOf(grad []float32) int {
 // update must be nil.
 //
 // TODO: devices of one process still exchange as if their memory were
-// apart. On the 2-core machine the exchange costs 8 to 10 points of the
-// MLP's 2-device efficiency (75 to 77%; 85 to 86% with the owner updates
-// but no exchange, measured in an experiment build). Replicas sharing one
-// parameter buffer (no all-gather) measured no faster; an owner that
-// computes its partition's weight gradient over the whole batch, from the
-// replicas' activations, would need no reduce-scatter and would run that
-// product at the full batch, but needs the layers to expose the weight
-// gradient of a range of output rows.
+// apart: every replica keeps its own parameters, adds its peer's gradients
+// and copies the updated partition back. In a model of the step (go run
+// ./bench/dpdesign) that costs the 2-core machine 8 points of the MLP's
+// 2-device efficiency: one parameter buffer for the process's members, with
+// each owner computing its rows' weight gradient over the whole batch from
+// the replicas' activations (sufficient factors: nothing added, nothing
+// gathered), reached 86% against 78%. It needs layers to compute the weight
+// gradient of a range of output rows and the group to share one parameter
+// buffer between its in-process members.
 func (c *segmented) Exchange(grad []float32, update exchange.UpdateFunc) error {
 	s := c.segmentOf(grad)
 	if s < 0 || update != nil {

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"math/rand/v2"
+
+	"github.com/mariana-dl/mariana/blas"
+)
+
+// members is the number of replicas of every design but "one device".
+const members = 2
+
+// group is the replicas of one design, ready to train steps: step(r) runs
+// replica r's part of a step, on its own goroutine.
+type group struct {
+	reps []*replica
+	step func(r int)
+}
+
+// design is one way of training a step; build makes its group.
+type design struct {
+	name  string
+	build func(net network, impl blas.Impl, rng *rand.Rand) *group
+}
+
+// designs are compared against the first, one device on the whole batch.
+var designs = []design{
+	{"one device", oneDevice},
+	{"own copies, no exchange", noExchange},
+	{"gradients", exchangeGradients},
+	{"shared parameters", sharedParameters},
+	{"sufficient factors", sufficientFactors},
+}
+
+// rowsOf returns the rows of n that member r owns or computes.
+func rowsOf(n, r int) (int, int) { return r * n / members, (r + 1) * n / members }
+
+// oneDevice trains the whole batch on one replica: the baseline.
+func oneDevice(net network, impl blas.Impl, rng *rand.Rand) *group {
+	w := newWeights(net, rng)
+	r := newReplica(net, impl, w, nil, net.batch, rng)
+	return &group{reps: []*replica{r}, step: func(int) {
+		r.forward(0, net.batch)
+		for i := len(net.layers) - 1; i >= 0; i-- {
+			r.weightGrad(net, i, 0, net.batch, 0, net.layers[i].outputs)
+			r.inputGrad(net, i, 0, net.batch, w)
+		}
+		for i := range net.layers {
+			momentumStep(w.value[i], w.hist[i], r.grad[i])
+		}
+	}}
+}
+
+// noExchange runs each replica's passes on its share of the batch and its
+// update of the rows it owns, from its own gradients alone: everything a
+// data-parallel member computes but nothing it exchanges or waits for.
+func noExchange(net network, impl blas.Impl, rng *rand.Rand) *group {
+	g := &group{}
+	var ws []*weights
+	for range members {
+		w := newWeights(net, rng)
+		ws = append(ws, w)
+		g.reps = append(g.reps, newReplica(net, impl, w, nil, net.batch/members, rng))
+	}
+	n := net.batch / members
+	g.step = func(m int) {
+		r, w := g.reps[m], ws[m]
+		r.forward(0, n)
+		for i := len(net.layers) - 1; i >= 0; i-- {
+			r.weightGrad(net, i, 0, n, 0, net.layers[i].outputs)
+			r.inputGrad(net, i, 0, n, w)
+		}
+		for i, l := range net.layers {
+			lo, hi := rowsOf(l.outputs, m)
+			lo, hi = lo*l.inputs, hi*l.inputs
+			momentumStep(w.value[i][lo:hi], w.hist[i][lo:hi], r.grad[i][lo:hi])
+		}
+	}
+	return g
+}
+
+// exchangeGradients is the exchange of the dataparallel package between
+// devices of one process: each replica computes the whole weight gradient
+// of its share of the batch; the owner of a partition of the rows adds
+// the other's partition to its own (reduce-scatter), updates its rows and
+// writes them into the other's parameters (all-gather).
+func exchangeGradients(net network, impl blas.Impl, rng *rand.Rand) *group {
+	g := &group{}
+	var ws []*weights
+	for range members {
+		w := newWeights(net, rng)
+		ws = append(ws, w)
+		g.reps = append(g.reps, newReplica(net, impl, w, nil, net.batch/members, rng))
+	}
+	n, bar := net.batch/members, newBarrier(members)
+	g.step = func(m int) {
+		r, w := g.reps[m], ws[m]
+		r.forward(0, n)
+		for i := len(net.layers) - 1; i >= 0; i-- {
+			r.weightGrad(net, i, 0, n, 0, net.layers[i].outputs)
+			r.inputGrad(net, i, 0, n, w)
+		}
+		bar.wait()
+
+		for i, l := range net.layers {
+			lo, hi := rowsOf(l.outputs, m)
+			lo, hi = lo*l.inputs, hi*l.inputs
+			mine := r.grad[i][lo:hi]
+			for p := range members {
+				if p != m {
+					addTo(mine, g.reps[p].grad[i][lo:hi])
+				}
+			}
+			momentumStep(w.value[i][lo:hi], w.hist[i][lo:hi], mine)
+			for p := range members {
+				if p != m {
+					copy(ws[p].value[i][lo:hi], w.value[i][lo:hi])
+				}
+			}
+		}
+		bar.wait()
+	}
+	return g
+}
+
+// sharedParameters keeps one copy of the parameters and the solver's
+// history for all replicas: the owner of a partition updates it from the
+// replicas' gradients, summed as it reads them, and there is nothing to
+// gather.
+func sharedParameters(net network, impl blas.Impl, rng *rand.Rand) *group {
+	g := &group{}
+	w := newWeights(net, rng)
+	for range members {
+		g.reps = append(g.reps, newReplica(net, impl, w, nil, net.batch/members, rng))
+	}
+	n, bar := net.batch/members, newBarrier(members)
+	g.step = func(m int) {
+		r := g.reps[m]
+		r.forward(0, n)
+		for i := len(net.layers) - 1; i >= 0; i-- {
+			r.weightGrad(net, i, 0, n, 0, net.layers[i].outputs)
+			r.inputGrad(net, i, 0, n, w)
+		}
+		bar.wait()
+
+		for i, l := range net.layers {
+			lo, hi := rowsOf(l.outputs, m)
+			lo, hi = lo*l.inputs, hi*l.inputs
+			grads := make([][]float32, 0, members)
+			for _, p := range g.reps {
+				grads = append(grads, p.grad[i][lo:hi])
+			}
+			momentumStep(w.value[i][lo:hi], w.hist[i][lo:hi], grads...)
+		}
+		bar.wait()
+	}
+	return g
+}
+
+// sufficientFactors shares the parameters and the activations: a fully
+// connected layer's weight gradient is dyᵀ·x, a product of factors each
+// replica has for its own samples, so instead of exchanging gradients the
+// owner of a partition of the rows computes their gradient over the whole
+// batch, from every replica's factors, once they are ready; no gradient is
+// added and none is gathered. (Xie et al. exchange such factors between
+// machines; here they are read in place.)
+func sufficientFactors(net network, impl blas.Impl, rng *rand.Rand) *group {
+	g := &group{}
+	w := newWeights(net, rng)
+	var grad [][]float32
+	for _, l := range net.layers {
+		grad = append(grad, make([]float32, l.outputs*l.inputs))
+	}
+	for m := range members {
+		// Each replica has its own layers (a layer keeps scratch space
+		// of its own) on the shared weights, gradients and activations.
+		r := newReplica(net, impl, w, grad, net.batch, rng)
+		if m > 0 {
+			first := g.reps[0]
+			r.x, r.y, r.dy, r.dx = first.x, first.y, first.dy, first.dx
+		}
+		g.reps = append(g.reps, r)
+	}
+	bar := newBarrier(members)
+	g.step = func(m int) {
+		r := g.reps[m]
+		lo, hi := rowsOf(net.batch, m)
+		r.forward(lo, hi)
+		for i := len(net.layers) - 1; i >= 0; i-- {
+			r.inputGrad(net, i, lo, hi, w)
+			bar.wait() // every replica's factors of layer i are ready
+			o0, o1 := rowsOf(net.layers[i].outputs, m)
+			r.weightGrad(net, i, 0, net.batch, o0, o1)
+		}
+		bar.wait()
+
+		for i, l := range net.layers {
+			o0, o1 := rowsOf(l.outputs, m)
+			o0, o1 = o0*l.inputs, o1*l.inputs
+			momentumStep(w.value[i][o0:o1], w.hist[i][o0:o1], grad[i][o0:o1])
+		}
+		bar.wait()
+	}
+	return g
+}
+
+// addTo adds src to dst.
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for j, v := range src {
+		dst[j] += v
+	}
+}
