@@ -1,6 +1,10 @@
 package optim
 
-import "math"
+import (
+	"math"
+
+	"github.com/mariana-dl/mariana/internal/kernel"
+)
 
 // The update rules, one loop each, over matching slices of the weights w,
 // the gradient grad and the method's history. rate is the parameter's
@@ -26,15 +30,10 @@ func sgdPlain(w, grad []float32, rate, decay float32) {
 }
 
 // sgdMomentum is Caffe's momentum SGD with the sign folded into v:
-// v = μ·v − rate·g; w += v.
+// v = μ·v − rate·g; w += v. The loop is kernel.Momentum's, vectorised
+// where the CPU allows, with the same rounding as the rules here.
 func sgdMomentum(w, grad, v []float32, rate, decay, mu float32) {
-	grad, v = grad[:len(w)], v[:len(w)]
-	for i, wi := range w {
-		g := grad[i] + float32(decay*wi)
-		vi := float32(mu*v[i]) - float32(rate*g)
-		v[i] = vi
-		w[i] = wi + vi
-	}
+	kernel.Momentum(w, grad, v, rate, decay, mu)
 }
 
 // nesterov is Caffe's NesterovSolver: with v' = μ·v − rate·g it steps

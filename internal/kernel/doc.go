@@ -3,11 +3,15 @@
 // unrolling the input into a column matrix and having a BLAS pack it
 // again: [Tile], a tile of outputs accumulated over a list of input
 // offsets (the direct forward pass and input gradient), and [Dot], a block
-// of dot products along the output positions (the weight gradient).
+// of dot products along the output positions (the weight gradient). It
+// also holds two elementwise loops over whole buffers that the compiler
+// does not vectorise: [Add], the exchange's sum of gradients, and
+// [Momentum], the solver's SGD step with momentum.
 //
 // The loops are written in assembly for amd64 with AVX2 and FMA;
 // [Available] reports false where they are missing (or with the purego
-// build tag), and the callers then take their matrix-product path.
-// [TileGo] and [DotGo] are the same computations in Go, the references the
-// tests hold the assembly to.
+// build tag), and the callers then take their matrix-product path (Add and
+// Momentum run their Go loops themselves). [TileGo], [DotGo], [AddGo] and
+// [MomentumGo] are the same computations in Go, the references the tests
+// hold the assembly to.
 package kernel

@@ -13,6 +13,8 @@ import (
 	"encoding/binary"
 	"math"
 	"unsafe"
+
+	"github.com/mariana-dl/mariana/internal/kernel"
 )
 
 // LittleEndian reports whether float32 memory is laid out as the wire
@@ -24,26 +26,9 @@ var LittleEndian = func() bool {
 
 // Add sets dst[i] += src[i] for every i of dst. src must be at least as
 // long as dst. Each element is one float32 addition, so the result does
-// not depend on how the loop is unrolled.
-func Add(dst, src []float32) {
-	src = src[:len(dst)]
-	i := 0
-	for ; i+8 <= len(dst); i += 8 {
-		d := dst[i : i+8 : i+8]
-		s := src[i : i+8 : i+8]
-		d[0] += s[0]
-		d[1] += s[1]
-		d[2] += s[2]
-		d[3] += s[3]
-		d[4] += s[4]
-		d[5] += s[5]
-		d[6] += s[6]
-		d[7] += s[7]
-	}
-	for ; i < len(dst); i++ {
-		dst[i] += src[i]
-	}
-}
+// not depend on how the loop is vectorised (kernel.Add, AVX where the CPU
+// has it).
+func Add(dst, src []float32) { kernel.Add(dst, src) }
 
 // Bytes views f as bytes, without copying: 4*len(f) bytes sharing f's
 // memory. They are f's little-endian wire bytes only when LittleEndian.
