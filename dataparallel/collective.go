@@ -11,7 +11,8 @@ import (
 // segmented is the exchange.Collective an exchange.Queue runs: it
 // exchanges each segment with the collective planned for it, in Mariana's
 // three steps (Note [Flat buffers]): reduce-scatter of the gradients, the
-// owner update, all-gather of the new parameters. With replicated solver
+// owner update, all-gather of the new parameters, which members sharing
+// their parameters skip (Note [Shared parameters]). With replicated solver
 // state the owners' new history follows in a second all-gather. It times
 // and counts what it does. The queue hands it the segment's gradients;
 // segments are told apart by where they start.
@@ -42,16 +43,14 @@ func (c *segmented) segmentOf(grad []float32) int {
 // segment of the gradient buffer; the owner update is the member's, so
 // update must be nil.
 //
-// TODO: devices of one process still exchange as if their memory were
-// apart: every replica keeps its own parameters, adds its peer's gradients
-// and copies the updated partition back. In a model of the step (go run
-// ./bench/dpdesign) that costs the 2-core machine 8 points of the MLP's
-// 2-device efficiency: one parameter buffer for the process's members, with
-// each owner computing its rows' weight gradient over the whole batch from
-// the replicas' activations (sufficient factors: nothing added, nothing
-// gathered), reached 86% against 78%. It needs layers to compute the weight
-// gradient of a range of output rows and the group to share one parameter
-// buffer between its in-process members.
+// TODO: devices of one process share their parameters (Note [Shared
+// parameters]) but still sum whole weight gradients: every replica computes
+// the gradient of every weight over its share of the batch, and owners add
+// their peers' partitions. In a model of the step (go run ./bench/dpdesign)
+// an owner that computes its rows' weight gradient over the whole batch
+// from the replicas' activations (sufficient factors: nothing added)
+// reached 86% of twice one device for the MLP against 78%. It needs layers
+// to compute the weight gradient of a range of output rows.
 func (c *segmented) Exchange(grad []float32, update exchange.UpdateFunc) error {
 	s := c.segmentOf(grad)
 	if s < 0 || update != nil {
@@ -65,8 +64,10 @@ func (c *segmented) Exchange(grad []float32, update exchange.UpdateFunc) error {
 		return err
 	}
 	c.m.update(s)
-	if err := coll.AllGather(c.m.value[seg.lo:seg.hi]); err != nil {
-		return err
+	if !c.m.shared {
+		if err := coll.AllGather(c.m.value[seg.lo:seg.hi]); err != nil {
+			return err
+		}
 	}
 	if c.m.replicated {
 		before := c.m.t.Stats().BytesSent

@@ -2,9 +2,11 @@ package dataparallel
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/mariana-dl/mariana/exchange"
+	"github.com/mariana-dl/mariana/train"
 )
 
 // TestDevicesEqualOneDevice trains 20 steps on one device and on 2 and 3
@@ -38,6 +40,53 @@ func TestAlgorithmsAgreeBitForBit(t *testing.T) {
 					State: state, segmentMin: 1}, 20)
 				sameBits(t, g.Params(), want)
 			})
+		}
+	}
+}
+
+// TestDevicesReportOneDeviceLoss checks the statistics that travel with the
+// gradients: each step's mean loss on 2 and 3 in-process devices, which
+// share their parameter buffer and so read the sums from it (Note [Shared
+// parameters]), equals one device's.
+func TestDevicesReportOneDeviceLoss(t *testing.T) {
+	const steps = 8
+	job := buildJob(t, smallSpec)
+	one, err := train.New(train.Config{Steps: steps}, job.Net, job.Solver, job.Batches(), nil,
+		job.Context, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []float64
+	for range steps {
+		_, loss, err := one.StepOnce()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, loss)
+	}
+
+	for _, n := range []int{2, 3} {
+		job := buildJob(t, smallSpec)
+		g, err := NewLocal(job, cpus(t, n), Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		if &g.local[0].value[0] != &g.local[n-1].value[0] {
+			t.Errorf("devices=%d: the members keep parameter buffers of their own", n)
+		}
+		tr, err := train.NewWithEngine(train.Config{Steps: steps}, g, job.Batches(), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range want {
+			_, loss, err := tr.StepOnce()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(loss-w) > 1e-5*math.Abs(w) {
+				t.Errorf("devices=%d, step %d: loss %v, one device %v", n, i, loss, w)
+			}
 		}
 	}
 }

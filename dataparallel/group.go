@@ -39,6 +39,10 @@ type Group struct {
 	closed  bool
 	broken  error // the failure that ended the group
 	threads int   // of the local devices together, for data loading
+
+	// shared is the parameter buffer of an in-process group's members
+	// (Note [Shared parameters]), or nil.
+	shared []float32
 }
 
 // command is work for a member's goroutine.
@@ -127,6 +131,9 @@ func newGroup(job *train.Job, devs []device.Device, ts []exchange.Transport,
 
 	g := &Group{cfg: cfg, size: size, plan: p, topo: topo, closer: closer,
 		replies: make(chan reply, len(devs)), out: make([]reply, len(devs))}
+	if len(devs) == size && size > 1 {
+		g.shared = make([]float32, lay.size)
+	}
 	for i, dev := range devs {
 		graph, net := job.Graph, job.Net
 		if i > 0 {
@@ -139,7 +146,7 @@ func newGroup(job *train.Job, devs []device.Device, ts []exchange.Transport,
 		}
 		m, err := newMember(dev, graph, net, memberSpec{
 			lay: lay, plan: p, solver: job.Solver.Config(), kind: kind, cfg: cfg,
-			exchange: ts[i],
+			exchange: ts[i], value: g.shared, first: i == 0,
 		})
 		if err != nil {
 			g.closeMembers()
@@ -205,7 +212,8 @@ func (g *Group) serve(i int, m *member, cmds <-chan command, ready chan<- error)
 		case opGather:
 			r.err = m.gatherState()
 		case opRestore:
-			r.err = m.restore(c.ckpt)
+			// Members that share their parameters load them once.
+			r.err = m.restore(c.ckpt, !m.shared || i == 0)
 		case opClose:
 			// Released before the reply: once Close returns, the caller
 			// may read the parameters, which then live on the heap.
@@ -347,6 +355,9 @@ func (g *Group) Step(step int64, x, labels *tensor.Tensor, stop bool) (train.Ste
 	}
 
 	stats := replies[0].stats
+	if g.shared != nil {
+		copy(stats[:], g.shared[:statsLen])
+	}
 	loss := float64(stats[statLoss]) / float64(n)
 	lead := g.local[0].last
 	res := train.StepResult{

@@ -33,8 +33,10 @@ type member struct {
 	// gradients (Note [Flat buffers]). Where the transport is an
 	// exchange.Allocator they come from it, so that sends to members of
 	// other processes on this host pass them by reference; release gives
-	// them back.
+	// them back. The members of an in-process group share one value
+	// buffer (Note [Shared parameters]); shared says so.
 	value, grad []float32
+	shared      bool
 
 	t      exchange.Transport
 	colls  []exchange.Collective // per segment
@@ -79,6 +81,12 @@ type memberSpec struct {
 	kind     string
 	cfg      Config
 	exchange exchange.Transport
+
+	// value, when not nil, is the parameter buffer the group's in-process
+	// members share (Note [Shared parameters]); the first member to use it
+	// fills it.
+	value []float32
+	first bool
 }
 
 // newMember makes the member of rank t.Rank() around a replica whose
@@ -96,14 +104,19 @@ func newMember(dev device.Device, g *model.Graph, net *model.Net, ms memberSpec)
 		replicated: ms.cfg.State == ReplicatedState && ms.kind != "",
 	}
 	var err error
-	if m.value, err = m.alloc(m.lay.size); err == nil {
+	if ms.value != nil {
+		m.value, m.shared = ms.value, true
+	} else {
+		m.value, err = m.alloc(m.lay.size)
+	}
+	if err == nil {
 		m.grad, err = m.alloc(m.lay.size)
 	}
 	if err != nil {
 		m.release()
 		return nil, fmt.Errorf("dataparallel: buffers: %w", err)
 	}
-	m.lay.bind(m.params, m.value, m.grad)
+	m.lay.bind(m.params, m.value, m.grad, !m.shared || ms.first)
 
 	// One collective per algorithm in use; segments share them.
 	byAlg := map[string]exchange.Collective{}
@@ -222,7 +235,11 @@ func (m *member) trainStep(step int64, scale float32, vote bool) ([statsLen]floa
 		return stats, err
 	}
 
-	copy(stats[:], m.value[:statsLen])
+	if !m.shared {
+		// A shared buffer holds the sums once every owner is done;
+		// the group reads them then.
+		copy(stats[:], m.value[:statsLen])
+	}
 	m.last = stepFigures{
 		compute:    computed.Sub(start),
 		wait:       done.Sub(computed),
@@ -271,9 +288,11 @@ func (m *member) gatherState() error {
 
 // restore loads the parameters and the solver history of a checkpoint
 // into this member.
-func (m *member) restore(c *checkpoint.Checkpoint) error {
-	if err := train.LoadParams(c, m.params); err != nil {
-		return err
+func (m *member) restore(c *checkpoint.Checkpoint, params bool) error {
+	if params {
+		if err := train.LoadParams(c, m.params); err != nil {
+			return err
+		}
 	}
 	state := train.SolverState(c, m.params)
 	var buf []float32
@@ -296,7 +315,12 @@ func (m *member) restore(c *checkpoint.Checkpoint) error {
 // account records the bytes the member holds on its device.
 func (m *member) account() {
 	mem := m.dev.Memory()
-	mem.Set(device.Parameters, 4*int64(len(m.value)))
+	params := 4 * int64(len(m.value))
+	if m.shared {
+		// One buffer for the group: each device counts its share.
+		params /= int64(m.t.Size())
+	}
+	mem.Set(device.Parameters, params)
 	mem.Set(device.Gradients, 4*int64(len(m.grad)))
 	state := m.solver.StateBytes()
 	if m.replicated {
@@ -350,7 +374,7 @@ func (m *member) release() {
 	if value != nil && grad != nil {
 		m.value = slices.Clone(value)
 		m.grad = slices.Clone(grad)
-		m.lay.bind(m.params, m.value, m.grad)
+		m.lay.bind(m.params, m.value, m.grad, true)
 	} else {
 		m.value, m.grad = nil, nil
 	}
