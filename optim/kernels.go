@@ -1,10 +1,6 @@
 package optim
 
-import (
-	"math"
-
-	"github.com/mariana-dl/mariana/internal/kernel"
-)
+import "github.com/mariana-dl/mariana/internal/kernel"
 
 // The update rules, one loop each, over matching slices of the weights w,
 // the gradient grad and the method's history. rate is the parameter's
@@ -18,20 +14,18 @@ import (
 // checkpoint resumed on another machine continues bit for bit. The order of
 // operations follows Caffe's solvers, so the results match them exactly.
 
+// The loops are package kernel's, vectorised where the CPU allows, with
+// the rounding above.
+
 // sgdPlain is SGD without momentum: w -= rate·g. It equals the momentum
 // rule with μ = 0 bit for bit (v = 0·v − rate·g is exactly −rate·g) and
 // needs no history.
 func sgdPlain(w, grad []float32, rate, decay float32) {
-	grad = grad[:len(w)]
-	for i, wi := range w {
-		g := grad[i] + float32(decay*wi)
-		w[i] = wi - float32(rate*g)
-	}
+	kernel.SGD(w, grad, rate, decay)
 }
 
 // sgdMomentum is Caffe's momentum SGD with the sign folded into v:
-// v = μ·v − rate·g; w += v. The loop is kernel.Momentum's, vectorised
-// where the CPU allows, with the same rounding as the rules here.
+// v = μ·v − rate·g; w += v.
 func sgdMomentum(w, grad, v []float32, rate, decay, mu float32) {
 	kernel.Momentum(w, grad, v, rate, decay, mu)
 }
@@ -43,28 +37,11 @@ func sgdMomentum(w, grad, v []float32, rate, decay, mu float32) {
 // recurrent networks") derive it; so the caller's gradient, taken at w, is
 // all it needs.
 func nesterov(w, grad, v []float32, rate, decay, mu float32) {
-	grad, v = grad[:len(w)], v[:len(w)]
-	onePlusMu := 1 + mu
-	for i, wi := range w {
-		g := grad[i] + float32(decay*wi)
-		prev := v[i]
-		vi := float32(mu*prev) - float32(rate*g)
-		v[i] = vi
-		w[i] = wi + (float32(onePlusMu*vi) - float32(mu*prev))
-	}
+	kernel.Nesterov(w, grad, v, rate, decay, mu)
 }
 
 // adaGrad is Duchi, Hazan and Singer (2011), diagonal form as in Caffe:
 // h += g²; w −= rate·g/(√h + ε). ε sits outside the root, as in Caffe.
 func adaGrad(w, grad, h []float32, rate, decay, eps float32) {
-	grad, h = grad[:len(w)], h[:len(w)]
-	for i, wi := range w {
-		g := grad[i] + float32(decay*wi)
-		hi := h[i] + float32(g*g)
-		h[i] = hi
-		// A float32 square root through float64 is correctly rounded:
-		// float64 has more than twice float32's precision plus two bits.
-		root := float32(math.Sqrt(float64(hi)))
-		w[i] = wi - float32(rate*(g/(root+eps)))
-	}
+	kernel.AdaGrad(w, grad, h, rate, decay, eps)
 }

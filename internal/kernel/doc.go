@@ -4,14 +4,14 @@
 // again: [Tile], a tile of outputs accumulated over a list of input
 // offsets (the direct forward pass and input gradient), and [Dot], a block
 // of dot products along the output positions (the weight gradient). It
-// also holds two elementwise loops over whole buffers that the compiler
-// does not vectorise: [Add], the exchange's sum of gradients, and
-// [Momentum], the solver's SGD step with momentum.
+// also holds the elementwise loops over whole buffers that the compiler
+// does not vectorise: [Add], the exchange's sum of gradients, and the
+// solvers' update rules [SGD], [Momentum], [Nesterov] and [AdaGrad].
 //
 // The loops are written in assembly for amd64 with AVX2 and FMA;
 // [Available] reports false where they are missing (or with the purego
 // build tag), and the callers then take their matrix-product path (Add and
-// Momentum run their Go loops themselves). [TileGo], [DotGo], [AddGo] and
-// [MomentumGo] are the same computations in Go, the references the tests
-// hold the assembly to.
+// the rules run their Go loops themselves). [TileGo], [DotGo], [AddGo],
+// [MomentumGo] and the other ...Go functions are the same computations in
+// Go, the references the tests hold the assembly to.
 package kernel

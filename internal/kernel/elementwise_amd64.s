@@ -108,3 +108,110 @@ mom8:
 momDone:
 	VZEROUPPER
 	RET
+
+// func sgdAVX(w, grad *float32, n int, rate, decay float32)
+//
+// Y13 and Y14 hold rate and decay. For 8 elements: Y1 = grad + decay·w
+// (g), and w − rate·g is stored.
+TEXT ·sgdAVX(SB), NOSPLIT, $0-32
+	MOVQ         w+0(FP), DI
+	MOVQ         grad+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS rate+24(FP), Y13
+	VBROADCASTSS decay+28(FP), Y14
+
+sgd8:
+	CMPQ    CX, $8
+	JLT     sgdDone
+	VMOVUPS (DI), Y0
+	VMULPS  Y14, Y0, Y1
+	VADDPS  (SI), Y1, Y1
+	VMULPS  Y13, Y1, Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JMP     sgd8
+
+sgdDone:
+	VZEROUPPER
+	RET
+
+// func nesterovAVX(w, grad, v *float32, n int, rate, decay, mu, onePlusMu float32)
+//
+// Y12, Y13, Y14, Y15 hold 1+mu, rate, decay and mu. For 8 elements: Y1 =
+// grad + decay·w (g), Y3 = mu·v (the old history times mu), Y2 = Y3 −
+// rate·g (the new history, stored), and w + ((1+mu)·Y2 − Y3) is stored.
+TEXT ·nesterovAVX(SB), NOSPLIT, $0-48
+	MOVQ         w+0(FP), DI
+	MOVQ         grad+8(FP), SI
+	MOVQ         v+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS rate+32(FP), Y13
+	VBROADCASTSS decay+36(FP), Y14
+	VBROADCASTSS mu+40(FP), Y15
+	VBROADCASTSS onePlusMu+44(FP), Y12
+
+nes8:
+	CMPQ    CX, $8
+	JLT     nesDone
+	VMOVUPS (DI), Y0
+	VMULPS  Y14, Y0, Y1
+	VADDPS  (SI), Y1, Y1
+	VMULPS  Y13, Y1, Y1
+	VMULPS  (DX), Y15, Y3
+	VSUBPS  Y1, Y3, Y2
+	VMOVUPS Y2, (DX)
+	VMULPS  Y12, Y2, Y2
+	VSUBPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	SUBQ    $8, CX
+	JMP     nes8
+
+nesDone:
+	VZEROUPPER
+	RET
+
+// func adaGradAVX(w, grad, h *float32, n int, rate, decay, eps float32)
+//
+// Y13, Y14, Y15 hold rate, decay and eps. For 8 elements: Y1 = grad +
+// decay·w (g), Y2 = h + g·g (stored), Y3 = √Y2 + eps, and w − rate·(g/Y3)
+// is stored. VSQRTPS rounds the root correctly, as the Go does.
+TEXT ·adaGradAVX(SB), NOSPLIT, $0-44
+	MOVQ         w+0(FP), DI
+	MOVQ         grad+8(FP), SI
+	MOVQ         h+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS rate+32(FP), Y13
+	VBROADCASTSS decay+36(FP), Y14
+	VBROADCASTSS eps+40(FP), Y15
+
+ada8:
+	CMPQ    CX, $8
+	JLT     adaDone
+	VMOVUPS (DI), Y0
+	VMULPS  Y14, Y0, Y1
+	VADDPS  (SI), Y1, Y1
+	VMULPS  Y1, Y1, Y2
+	VADDPS  (DX), Y2, Y2
+	VMOVUPS Y2, (DX)
+	VSQRTPS Y2, Y3
+	VADDPS  Y15, Y3, Y3
+	VDIVPS  Y3, Y1, Y4
+	VMULPS  Y13, Y4, Y4
+	VSUBPS  Y4, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	SUBQ    $8, CX
+	JMP     ada8
+
+adaDone:
+	VZEROUPPER
+	RET

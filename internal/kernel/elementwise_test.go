@@ -47,22 +47,47 @@ func TestAddMatchesGo(t *testing.T) {
 	}
 }
 
-func TestMomentumMatchesGo(t *testing.T) {
+// rule is one of the solvers' update rules, in assembly and in Go; h is
+// nil for SGD, which keeps no history.
+type rule struct {
+	name   string
+	kernel func(w, grad, h []float32, rate, decay, c float32)
+	goRef  func(w, grad, h []float32, rate, decay, c float32)
+}
+
+var rules = []rule{
+	{"momentum", Momentum, MomentumGo},
+	{"nesterov", Nesterov, NesterovGo},
+	{"adagrad", AdaGrad, AdaGradGo},
+	{"sgd", func(w, g, _ []float32, r, d, _ float32) { SGD(w, g, r, d) },
+		func(w, g, _ []float32, r, d, _ float32) { SGDGo(w, g, r, d) }},
+}
+
+func TestRulesMatchGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for n := range 80 {
-		w, grad, v := elementwiseValues(rng, n), elementwiseValues(rng, n+1),
-			elementwiseValues(rng, n+2)
-		wantW, wantV := append([]float32(nil), w...), append([]float32(nil), v...)
-		rate, decay, mu := float32(0.05), float32(1e-4), float32(0.9)
-		if n%3 == 0 {
-			rate, decay, mu = 1e-3, 0, 0.99
-		}
-		MomentumGo(wantW, grad, wantV, rate, decay, mu)
-		Momentum(w, grad, v, rate, decay, mu)
-		for i := range w {
-			if !sameBits(w[i], wantW[i]) || !sameBits(v[i], wantV[i]) {
-				t.Fatalf("n=%d, element %d: w %v v %v, want w %v v %v", n, i, w[i], v[i],
-					wantW[i], wantV[i])
+	for _, r := range rules {
+		for n := range 80 {
+			w, grad, h := elementwiseValues(rng, n), elementwiseValues(rng, n+1),
+				elementwiseValues(rng, n+2)
+			if r.name == "adagrad" && n%2 == 0 {
+				// Sums of squares as AdaGrad keeps them, and so roots of
+				// ordinary numbers.
+				for i := range h {
+					h[i] = h[i] * h[i]
+				}
+			}
+			wantW, wantH := append([]float32(nil), w...), append([]float32(nil), h...)
+			rate, decay, c := float32(0.05), float32(1e-4), float32(0.9)
+			if n%3 == 0 {
+				rate, decay, c = 1e-3, 0, 1e-8
+			}
+			r.goRef(wantW, grad, wantH, rate, decay, c)
+			r.kernel(w, grad, h, rate, decay, c)
+			for i := range w {
+				if !sameBits(w[i], wantW[i]) || !sameBits(h[i], wantH[i]) {
+					t.Fatalf("%s, n=%d, element %d: w %v h %v, want w %v h %v", r.name, n, i,
+						w[i], h[i], wantW[i], wantH[i])
+				}
 			}
 		}
 	}
@@ -98,18 +123,20 @@ func BenchmarkAdd(b *testing.B) {
 	}
 }
 
-func BenchmarkMomentum(b *testing.B) {
+func BenchmarkRules(b *testing.B) {
 	// The MLP's parameters: 1.86 million.
 	n := 1_863_690
-	w, grad, v := make([]float32, n), make([]float32, n), make([]float32, n)
+	w, grad, h := make([]float32, n), make([]float32, n), make([]float32, n)
 	b.SetBytes(4 * int64(n))
-	for _, c := range []struct {
-		name string
-		step func(w, grad, v []float32, rate, decay, mu float32)
-	}{{"go", MomentumGo}, {"kernel", Momentum}} {
-		b.Run(c.name, func(b *testing.B) {
+	for _, r := range rules {
+		b.Run(r.name+"/go", func(b *testing.B) {
 			for b.Loop() {
-				c.step(w, grad, v, 0.05, 1e-4, 0.9)
+				r.goRef(w, grad, h, 0.05, 1e-4, 0.9)
+			}
+		})
+		b.Run(r.name+"/kernel", func(b *testing.B) {
+			for b.Loop() {
+				r.kernel(w, grad, h, 0.05, 1e-4, 0.9)
 			}
 		})
 	}
