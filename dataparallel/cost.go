@@ -230,8 +230,17 @@ func Predict(c Cost, topo exchange.Topology, cfg Config, overlap bool) (Scaling,
 			return Scaling{}, fmt.Errorf("dataparallel: predict %s: %w", s.Layers, err)
 		}
 		sc.Algorithms = append(sc.Algorithms, p.Config.Algorithm)
-		e := p.Predicted.Seconds() +
-			c.Update.Seconds()*float64(s.Values)/float64(c.Values)/float64(n)
+		e := p.Predicted.Seconds()
+		if topo.InProcess {
+			// Devices of one process share their parameters and skip
+			// the all-gather (Note [Shared parameters]).
+			reduce, _, err := exchange.PredictPhases(p.Config, topo, 4*int64(s.Values))
+			if err != nil {
+				return Scaling{}, fmt.Errorf("dataparallel: predict %s: %w", s.Layers, err)
+			}
+			e = reduce.Seconds()
+		}
+		e += c.Update.Seconds() * float64(s.Values) / float64(c.Values) / float64(n)
 		xchg += e
 		end = max(end, fwd+s.Ready*bwd) + e
 	}

@@ -44,18 +44,33 @@ func TestPredictIsBoundedAndConsistent(t *testing.T) {
 		if want := fast.Compute + fast.Exchange; absDiff(fast.Step, want) > time.Microsecond {
 			t.Errorf("%d members: step %v, want compute + exchange %v", n, fast.Step, want)
 		}
-		var sum time.Duration
+		// Devices of one process share their parameters: a segment costs
+		// its reduce-scatter and its owner updates; processes on the same
+		// links gather too.
+		apart, err := Predict(fakeCost, exchange.NewTopology(n, exchange.InProcessLink, false),
+			Config{}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum, sumApart time.Duration
 		for _, s := range fakeCost.Segments {
-			d, err := exchange.Predict(exchange.Config{Algorithm: exchange.Chain},
+			reduce, gather, err := exchange.PredictPhases(
+				exchange.Config{Algorithm: exchange.Chain},
 				exchange.NewTopology(n, exchange.InProcessLink, true), 4*int64(s.Values))
 			if err != nil {
 				t.Fatal(err)
 			}
-			sum += d + time.Duration(float64(fakeCost.Update)*float64(s.Values)/
-				float64(fakeCost.Values)/float64(n))
+			update := time.Duration(float64(fakeCost.Update) * float64(s.Values) /
+				float64(fakeCost.Values) / float64(n))
+			sum += reduce + update
+			sumApart += reduce + gather + update
 		}
 		if absDiff(sum, fast.Exchange) > time.Microsecond {
 			t.Errorf("%d members: exchange %v, want the segments' %v", n, fast.Exchange, sum)
+		}
+		if absDiff(sumApart, apart.Exchange) > time.Microsecond {
+			t.Errorf("%d processes: exchange %v, want the segments' %v", n, apart.Exchange,
+				sumApart)
 		}
 
 		// Overlap can only help, and a slower link only hurt.

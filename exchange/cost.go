@@ -30,28 +30,45 @@ import (
 // all-gather) of bytes with cfg.Algorithm over topo. cfg.Order is ignored:
 // the topology's order is the one the algorithm follows.
 func Predict(cfg Config, topo Topology, bytes int64) (time.Duration, error) {
+	reduce, gather, err := PredictPhases(cfg, topo, bytes)
+	return reduce + gather, err
+}
+
+// PredictPhases is Predict in its two phases: the reduce-scatter (for the
+// tree and the central algorithm, the reduce) and the all-gather (the
+// broadcast). Members that share their parameters need only the first.
+func PredictPhases(cfg Config, topo Topology, bytes int64) (reduce, gather time.Duration,
+	err error) {
 	if err := topo.Validate(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	name := cfg.Algorithm
 	if name == "" {
 		name = Chain
 	}
 	if _, ok := algorithms[name]; !ok {
-		return 0, configErrorf("unknown algorithm %q (want one of %v)", name, Algorithms())
+		return 0, 0, configErrorf("unknown algorithm %q (want one of %v)", name, Algorithms())
 	}
 	if bytes < 0 {
-		return 0, configErrorf("buffer of %d bytes", bytes)
+		return 0, 0, configErrorf("buffer of %d bytes", bytes)
 	}
-	s := predictSeconds(name, cfg.Ordered, topo, float64(bytes))
-	return time.Duration(s * 1e9), nil
+	r, g := predictPhases(name, cfg.Ordered, topo, float64(bytes))
+	return time.Duration(r * 1e9), time.Duration(g * 1e9), nil
 }
 
 // predictSeconds is Predict's formula for a valid topology.
 func predictSeconds(name string, ordered bool, t Topology, bytes float64) float64 {
+	r, g := predictPhases(name, ordered, t, bytes)
+	return r + g
+}
+
+// predictPhases is PredictPhases's formula for a valid topology, in
+// seconds.
+func predictPhases(name string, ordered bool, t Topology, bytes float64) (reduce,
+	gather float64) {
 	n := t.Size()
 	if n == 1 || bytes == 0 {
-		return 0
+		return 0, 0
 	}
 	c := bytes / float64(n)
 
@@ -63,9 +80,9 @@ func predictSeconds(name string, ordered bool, t Topology, bytes float64) float6
 			phase = max(phase, load*t.link(t.Order[i], t.Order[i+1]).seconds(c))
 		}
 		if ordered {
-			return directSeconds(t, c) + phase
+			return directSeconds(t, c), phase
 		}
-		return 2 * phase
+		return phase, phase
 
 	case Ring:
 		var step float64
@@ -74,19 +91,19 @@ func predictSeconds(name string, ordered bool, t Topology, bytes float64) float6
 		}
 		phase := float64(n-1) * step
 		if ordered {
-			return directSeconds(t, c) + phase
+			return directSeconds(t, c), phase
 		}
-		return 2 * phase
+		return phase, phase
 
 	case Tree:
 		broadcast := treeBroadcastSeconds(t, 0, bytes)
 		if ordered {
-			return centralSeconds(t, bytes) + broadcast
+			return centralSeconds(t, bytes), broadcast
 		}
-		return treeReduceSeconds(t, 0, bytes) + broadcast
+		return treeReduceSeconds(t, 0, bytes), broadcast
 
 	case Central:
-		return 2 * centralSeconds(t, bytes)
+		return centralSeconds(t, bytes), centralSeconds(t, bytes)
 	}
 	panic("exchange: no cost model for " + name)
 }

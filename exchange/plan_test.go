@@ -150,3 +150,33 @@ func TestFitLinkRecoversModel(t *testing.T) {
 		t.Errorf("times that shrink with size: %v, want ErrConfig", err)
 	}
 }
+
+// TestPredictPhasesAddUp checks that an exchange's two phases add up to
+// Predict's whole, and that where the model says the all-gather mirrors
+// the reduce-scatter (chain and ring, unordered), it does.
+func TestPredictPhasesAddUp(t *testing.T) {
+	topo := exchange.NewTopology(4, exchange.Link{Latency: 5e-6, Bandwidth: 2e9}, true)
+	for _, alg := range exchange.Algorithms() {
+		for _, ordered := range []bool{false, true} {
+			cfg := exchange.Config{Algorithm: alg, Ordered: ordered}
+			whole, err := exchange.Predict(cfg, topo, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reduce, gather, err := exchange.PredictPhases(cfg, topo, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if reduce <= 0 || gather <= 0 || reduce+gather != whole {
+				t.Errorf("%s ordered=%v: phases %v + %v, whole %v", alg, ordered, reduce,
+					gather, whole)
+			}
+			if (alg == exchange.Chain || alg == exchange.Ring) && !ordered && reduce != gather {
+				t.Errorf("%s: reduce-scatter %v, all-gather %v", alg, reduce, gather)
+			}
+		}
+	}
+	if _, _, err := exchange.PredictPhases(exchange.Config{Algorithm: "nope"}, topo, 1); err == nil {
+		t.Error("an unknown algorithm: no error")
+	}
+}

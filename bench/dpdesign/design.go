@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/mariana-dl/mariana/blas"
+	"github.com/mariana-dl/mariana/internal/kernel"
 )
 
 // members is the number of replicas of every design but "one device".
@@ -26,7 +27,7 @@ type design struct {
 var designs = []design{
 	{"one device", oneDevice},
 	{"own copies, no exchange", noExchange},
-	{"gradients", exchangeGradients},
+	{"gradients, a copy each", exchangeGradients},
 	{"shared parameters", sharedParameters},
 	{"sufficient factors", sufficientFactors},
 }
@@ -45,7 +46,7 @@ func oneDevice(net network, impl blas.Impl, rng *rand.Rand) *group {
 			r.inputGrad(net, i, 0, net.batch, w)
 		}
 		for i := range net.layers {
-			momentumStep(w.value[i], w.hist[i], r.grad[i])
+			update(w.value[i], w.hist[i], r.grad[i])
 		}
 	}}
 }
@@ -72,17 +73,17 @@ func noExchange(net network, impl blas.Impl, rng *rand.Rand) *group {
 		for i, l := range net.layers {
 			lo, hi := rowsOf(l.outputs, m)
 			lo, hi = lo*l.inputs, hi*l.inputs
-			momentumStep(w.value[i][lo:hi], w.hist[i][lo:hi], r.grad[i][lo:hi])
+			update(w.value[i][lo:hi], w.hist[i][lo:hi], r.grad[i][lo:hi])
 		}
 	}
 	return g
 }
 
-// exchangeGradients is the exchange of the dataparallel package between
-// devices of one process: each replica computes the whole weight gradient
-// of its share of the batch; the owner of a partition of the rows adds
-// the other's partition to its own (reduce-scatter), updates its rows and
-// writes them into the other's parameters (all-gather).
+// exchangeGradients is Mariana's exchange between replicas that each hold
+// a copy of the parameters: each replica computes the whole weight
+// gradient of its share of the batch; the owner of a partition of the rows
+// adds the other's partition to its own (reduce-scatter), updates its rows
+// and writes them into the other's parameters (all-gather).
 func exchangeGradients(net network, impl blas.Impl, rng *rand.Rand) *group {
 	g := &group{}
 	var ws []*weights
@@ -107,10 +108,10 @@ func exchangeGradients(net network, impl blas.Impl, rng *rand.Rand) *group {
 			mine := r.grad[i][lo:hi]
 			for p := range members {
 				if p != m {
-					addTo(mine, g.reps[p].grad[i][lo:hi])
+					kernel.Add(mine, g.reps[p].grad[i][lo:hi])
 				}
 			}
-			momentumStep(w.value[i][lo:hi], w.hist[i][lo:hi], mine)
+			update(w.value[i][lo:hi], w.hist[i][lo:hi], mine)
 			for p := range members {
 				if p != m {
 					copy(ws[p].value[i][lo:hi], w.value[i][lo:hi])
@@ -122,10 +123,10 @@ func exchangeGradients(net network, impl blas.Impl, rng *rand.Rand) *group {
 	return g
 }
 
-// sharedParameters keeps one copy of the parameters and the solver's
-// history for all replicas: the owner of a partition updates it from the
-// replicas' gradients, summed as it reads them, and there is nothing to
-// gather.
+// sharedParameters keeps one copy of the parameters for all replicas, as
+// the dataparallel package does for devices of one process: the owner of
+// a partition adds the others' gradients to its own and updates it in
+// place, and there is nothing to gather.
 func sharedParameters(net network, impl blas.Impl, rng *rand.Rand) *group {
 	g := &group{}
 	w := newWeights(net, rng)
@@ -145,11 +146,13 @@ func sharedParameters(net network, impl blas.Impl, rng *rand.Rand) *group {
 		for i, l := range net.layers {
 			lo, hi := rowsOf(l.outputs, m)
 			lo, hi = lo*l.inputs, hi*l.inputs
-			grads := make([][]float32, 0, members)
-			for _, p := range g.reps {
-				grads = append(grads, p.grad[i][lo:hi])
+			mine := g.reps[m].grad[i][lo:hi]
+			for p := range members {
+				if p != m {
+					kernel.Add(mine, g.reps[p].grad[i][lo:hi])
+				}
 			}
-			momentumStep(w.value[i][lo:hi], w.hist[i][lo:hi], grads...)
+			update(w.value[i][lo:hi], w.hist[i][lo:hi], mine)
 		}
 		bar.wait()
 	}
@@ -196,17 +199,9 @@ func sufficientFactors(net network, impl blas.Impl, rng *rand.Rand) *group {
 		for i, l := range net.layers {
 			o0, o1 := rowsOf(l.outputs, m)
 			o0, o1 = o0*l.inputs, o1*l.inputs
-			momentumStep(w.value[i][o0:o1], w.hist[i][o0:o1], grad[i][o0:o1])
+			update(w.value[i][o0:o1], w.hist[i][o0:o1], grad[i][o0:o1])
 		}
 		bar.wait()
 	}
 	return g
-}
-
-// addTo adds src to dst.
-func addTo(dst, src []float32) {
-	src = src[:len(dst)]
-	for j, v := range src {
-		dst[j] += v
-	}
 }

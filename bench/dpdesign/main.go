@@ -1,9 +1,9 @@
 // Command dpdesign compares ways for two devices of one machine to train a
 // network of fully connected layers data-parallel, in a model of the step
 // that keeps only what costs: the layers' matrix products (the forward
-// pass is the fully connected layer's own code), the solver's update with
-// the memory traffic of SGD with momentum, and what each design adds to
-// share the gradients, with goroutines meeting at barriers. Each design's
+// pass is the fully connected layer's own code), the solver's momentum
+// step (its own loop), and what each design adds to share the gradients,
+// with goroutines meeting at barriers. Each design's
 // samples per second are reported as the efficiency of its two devices
 // against one device on the whole batch (one core each): speed-up / 2.
 //
@@ -11,14 +11,15 @@
 //	own copies, no exchange each replica's passes on its share of the batch
 //	                        and its owner's update, on its own copy of the
 //	                        parameters, from its own gradients alone: what a
-//	                        member of the gradients design computes, with
+//	                        member of the next design computes, with
 //	                        nothing shared or waited for
-//	gradients               the dataparallel package's exchange between
-//	                        devices of one process: reduce-scatter of the
+//	gradients, a copy each  Mariana's exchange between replicas with a copy
+//	                        of the parameters each: reduce-scatter of the
 //	                        whole weight gradients, owner update, all-gather
-//	shared parameters       one copy of the parameters for both replicas:
-//	                        the owner reads both gradients as it updates,
-//	                        nothing is gathered
+//	shared parameters       one copy of the parameters for both replicas, as
+//	                        the dataparallel package keeps for devices of
+//	                        one process: reduce-scatter and owner update,
+//	                        nothing to gather
 //	sufficient factors      shared parameters and activations: the owner of
 //	                        a layer's rows computes their weight gradient
 //	                        over the whole batch from both replicas' inputs

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/mariana-dl/mariana/blas"
+	"github.com/mariana-dl/mariana/internal/kernel"
 	"github.com/mariana-dl/mariana/layer"
 	"github.com/mariana-dl/mariana/tensor"
 )
@@ -28,8 +29,8 @@ var networks = []network{
 		{3000, 2048}}, 256},
 }
 
-// weights is one copy of a network's parameters and the solver's momentum,
-// a slice per layer (outputs×inputs, row-major).
+// weights is one copy of a network's parameters and the solver's momentum
+// history, a slice per layer (outputs×inputs, row-major).
 type weights struct{ value, hist [][]float32 }
 
 // replica is what one device holds: its layers (whose weights view a
@@ -38,8 +39,8 @@ type weights struct{ value, hist [][]float32 }
 // whole batch when the replicas share activations (each replica then uses
 // its own rows); dx[i] takes the gradient of layer i's input. The model
 // never feeds a result back (dx does not become the next dy, nor does an
-// update change a value: see momentumStep), so that every round computes
-// on the same numbers and none drift towards denormals.
+// update change a value: see update), so that every round computes on the
+// same numbers and none drift towards denormals.
 type replica struct {
 	ctx    layer.Context
 	fcs    []*layer.FullyConnected
@@ -54,7 +55,7 @@ func newWeights(net network, rng *rand.Rand) *weights {
 	w := &weights{}
 	for _, l := range net.layers {
 		w.value = append(w.value, randomSlice(rng, l.outputs*l.inputs, 1/float32(l.inputs)))
-		w.hist = append(w.hist, randomSlice(rng, l.outputs*l.inputs, 1e-3))
+		w.hist = append(w.hist, make([]float32, l.outputs*l.inputs))
 	}
 	return w
 }
@@ -126,31 +127,11 @@ func (r *replica) weightGrad(net network, i, lo, hi, o0, o1 int) {
 		blas.Matrix(o1-o0, l.inputs, r.grad[i][o0*l.inputs:o1*l.inputs]))
 }
 
-// rate is the learning rate of momentumStep: a variable, so that the
-// compiler keeps the arithmetic it multiplies.
-var rate float32
-
-// momentumStep does the loads, arithmetic and stores of an SGD step with
-// momentum and weight decay on value, from the sum of one or two gradients
-// (read in the same pass), with a momentum of 1 and a rate of zero, so
-// that no value changes.
-func momentumStep(value, hist []float32, grads ...[]float32) {
-	const momentum, decay = 1, 1e-4
-	g0 := grads[0][:len(value)]
-	if len(grads) == 1 {
-		for j, v := range value {
-			h := momentum*hist[j] + rate*(g0[j]+decay*v)
-			hist[j] = h
-			value[j] = v - rate*h
-		}
-		return
-	}
-	g1 := grads[1][:len(value)]
-	for j, v := range value {
-		h := momentum*hist[j] + rate*(g0[j]+g1[j]+decay*v)
-		hist[j] = h
-		value[j] = v - rate*h
-	}
+// update is the solver's momentum SGD step on value from grad, with the
+// solver's own loop (kernel.Momentum) at a rate of zero on a history of
+// zeros: every load, store and operation of a step, and no value changes.
+func update(value, hist, grad []float32) {
+	kernel.Momentum(value, grad, hist, 0, 1e-4, 0.9)
 }
 
 // barrier lets n goroutines wait for each other, over and over.
