@@ -60,6 +60,17 @@ func (c *segmented) Exchange(grad []float32, update exchange.UpdateFunc) error {
 	defer func() { c.busy.Add(int64(time.Since(start))) }()
 	seg, coll := c.m.lay.segments[s], c.colls[s]
 
+	if seg.factor {
+		// Every member's factors of the node are ready once all have
+		// come this far.
+		if err := coll.AllReduce(c.m.tick); err != nil {
+			return err
+		}
+		c.m.factorGrad(s)
+		c.m.update(s)
+		return nil
+	}
+
 	if err := coll.ReduceScatter(grad); err != nil {
 		return err
 	}

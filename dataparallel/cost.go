@@ -92,7 +92,7 @@ func MeasureCost(job *train.Job, warmup, steps int, members ...int) (Cost, error
 	if steps < 1 {
 		return Cost{}, fmt.Errorf("%w: measure %d steps", ErrConfig, steps)
 	}
-	lay := newLayout(job.Graph, 0)
+	lay := newLayout(job.Graph, 0, false)
 	params := job.Net.Params()
 	if err := job.Solver.Prepare(params); err != nil {
 		return Cost{}, fmt.Errorf("dataparallel: %w", err)

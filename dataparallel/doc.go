@@ -31,6 +31,12 @@
 // the exchange planner's choice from the topology and the segment's size,
 // unless Config.Algorithm overrides it; Plan.String says what was chosen.
 //
+// Devices of one process share one parameter buffer, so they skip the
+// all-gather (Note [Shared parameters]), and the owners of a fully
+// connected layer's weight compute its gradient from every replica's
+// input and output gradient instead of summing the replicas' gradients
+// (Note [Sufficient factors]).
+//
 // # Solver state
 //
 // The solver's history (momentum, AdaGrad's sums of squared gradients) of

@@ -119,7 +119,12 @@ func NewProcess(job *train.Job, dev device.Device, t exchange.Transport,
 func newGroup(job *train.Job, devs []device.Device, ts []exchange.Transport,
 	topo exchange.Topology, cfg Config, closer func() error) (*Group, error) {
 	size := ts[0].Size()
-	lay := newLayout(job.Graph, cfg.segmentMin)
+	// Devices of one process share their parameters and, with the
+	// solver's history kept by the owners, compute the weight gradients
+	// of factored layers from each other's factors.
+	inProcess := len(devs) == size && size > 1
+	factors := inProcess && cfg.State == OwnerState
+	lay := newLayout(job.Graph, cfg.segmentMin, factors)
 	p, err := plan(topo, lay, cfg)
 	if err != nil {
 		return nil, err
@@ -131,7 +136,7 @@ func newGroup(job *train.Job, devs []device.Device, ts []exchange.Transport,
 
 	g := &Group{cfg: cfg, size: size, plan: p, topo: topo, closer: closer,
 		replies: make(chan reply, len(devs)), out: make([]reply, len(devs))}
-	if len(devs) == size && size > 1 {
+	if inProcess {
 		g.shared = make([]float32, lay.size)
 	}
 	for i, dev := range devs {
@@ -154,6 +159,11 @@ func newGroup(job *train.Job, devs []device.Device, ts []exchange.Transport,
 		}
 		g.local = append(g.local, m)
 		g.threads += m.ctx.Threads
+	}
+	if factors {
+		for _, m := range g.local {
+			m.peers = g.local
+		}
 	}
 
 	ready := make(chan error, len(g.local))
@@ -427,6 +437,14 @@ func (g *Group) State() ([]string, map[string]*tensor.Tensor, error) {
 	m := g.local[0]
 	if m.kind == "" {
 		return nil, map[string]*tensor.Tensor{}, nil
+	}
+	if g.shared != nil && !m.replicated && m.stateBuf == nil {
+		// One buffer for the group, each owner filling its partitions.
+		buf := make([]float32, m.lay.size)
+		for _, lm := range g.local {
+			lm.stateBuf = buf
+			lm.account()
+		}
 	}
 	if _, err := g.run(command{op: opGather}, nil); err != nil {
 		return nil, nil, err

@@ -1,6 +1,8 @@
 package dataparallel
 
 import (
+	"slices"
+
 	"github.com/mariana-dl/mariana/layer"
 	"github.com/mariana-dl/mariana/model"
 )
@@ -66,6 +68,12 @@ type segment struct {
 	node   int    // the last node of the segment in backward order
 	name   string // the layers it holds, for plans: "fc5" or "fc5+fc4"
 	lo, hi int    // values of the flat buffers
+
+	// factor marks the weight of a layer.Factored node alone, rows×cols,
+	// whose gradient its owners compute from the replicas' factors (Note
+	// [Sufficient factors]) instead of a reduce-scatter.
+	factor     bool
+	rows, cols int
 }
 
 // layout places a network's parameters in flat buffers.
@@ -74,17 +82,26 @@ type layout struct {
 	offset   []int // offset of each parameter (in Graph.Params order)
 	size     int   // values in a flat buffer, the statistics included
 	segOf    []int // segment that node i completes, or -1
+	factorOf []int // factor segment of node i's weight, or -1
 	params   int   // parameter values, without the statistics
 }
 
 // newLayout lays out g's parameters in backward order, closing a segment
-// once it holds minValues values (0 means minSegment).
-func newLayout(g *model.Graph, minValues int) *layout {
+// once it holds minValues values (0 means minSegment). With factors set,
+// the weight of every layer.Factored node gets a factor segment of its
+// own, after all the others.
+func newLayout(g *model.Graph, minValues int, factors bool) *layout {
 	if minValues <= 0 {
 		minValues = minSegment
 	}
 	nodes := g.Nodes()
-	l := &layout{segOf: make([]int, len(nodes))}
+	l := &layout{segOf: make([]int, len(nodes)), factorOf: make([]int, len(nodes))}
+	factored := func(i int) *layer.Param {
+		if f, ok := nodes[i].Layer.(layer.Factored); ok && factors {
+			return f.FactoredWeight()
+		}
+		return nil
+	}
 
 	// Offsets of each node's first parameter in Graph.Params order.
 	first := make([]int, len(nodes))
@@ -98,12 +115,16 @@ func newLayout(g *model.Graph, minValues int) *layout {
 	pos := statsLen
 	cur := segment{lo: 0, node: -1}
 	for i := len(nodes) - 1; i >= 0; i-- {
-		l.segOf[i] = -1
+		l.segOf[i], l.factorOf[i] = -1, -1
 		ps := nodes[i].Layer.Params()
-		if len(ps) == 0 {
+		weight := factored(i)
+		if len(ps) == 0 || len(ps) == 1 && ps[0] == weight {
 			continue
 		}
 		for j, p := range ps {
+			if p == weight {
+				continue
+			}
 			l.offset[first[i]+j] = pos
 			pos += len(p.Value.Data)
 		}
@@ -123,6 +144,21 @@ func newLayout(g *model.Graph, minValues int) *layout {
 		// A network without parameters still exchanges its statistics;
 		// the member starts this segment after the backward pass.
 		l.segments = append(l.segments, segment{node: -1, name: "stats", lo: 0, hi: statsLen})
+	}
+
+	for i := len(nodes) - 1; i >= 0; i-- {
+		weight := factored(i)
+		if weight == nil {
+			continue
+		}
+		j := slices.Index(nodes[i].Layer.Params(), weight)
+		l.offset[first[i]+j] = pos
+		n := len(weight.Value.Data)
+		l.factorOf[i] = len(l.segments)
+		l.segments = append(l.segments, segment{node: i, name: nodes[i].Layer.Name() + ".weight",
+			lo: pos, hi: pos + n, factor: true, rows: weight.Value.Shape[0], cols: n /
+				weight.Value.Shape[0]})
+		pos += n
 	}
 	l.size = pos
 	l.params = pos - statsLen

@@ -16,7 +16,7 @@ func TestLayoutFollowsTheBackwardPass(t *testing.T) {
 	job := buildJob(t, smallSpec)
 	params := job.Graph.Params()
 	for _, minValues := range []int{1, 100, 1 << 20} {
-		lay := newLayout(job.Graph, minValues)
+		lay := newLayout(job.Graph, minValues, false)
 		if lay.segments[0].lo != 0 || lay.segments[len(lay.segments)-1].hi != lay.size {
 			t.Fatalf("min %d: segments %+v do not cover [0, %d)", minValues, lay.segments,
 				lay.size)
@@ -55,10 +55,10 @@ func TestLayoutFollowsTheBackwardPass(t *testing.T) {
 			}
 		}
 	}
-	if n := len(newLayout(job.Graph, 1).segments); n != 3 {
+	if n := len(newLayout(job.Graph, 1, false).segments); n != 3 {
 		t.Errorf("one segment per layer gives %d segments, want 3", n)
 	}
-	if n := len(newLayout(job.Graph, 1<<20).segments); n != 1 {
+	if n := len(newLayout(job.Graph, 1<<20, false).segments); n != 1 {
 		t.Errorf("a large minimum gives %d segments, want 1", n)
 	}
 }

@@ -56,6 +56,12 @@ type member struct {
 	onDone func(node int)
 	step   int64 // the step being trained, for the owner updates
 
+	// peers are the group's members in rank order, this one included,
+	// when the group computes factor segments (Note [Sufficient
+	// factors]); tick is the buffer of the barrier before each.
+	peers []*member
+	tick  []float32
+
 	// x and y view this member's share of the current mini-batch, whose
 	// first sample is sample offset of the global mini-batch.
 	x, y   tensor.Tensor
@@ -117,6 +123,12 @@ func newMember(dev device.Device, g *model.Graph, net *model.Net, ms memberSpec)
 		return nil, fmt.Errorf("dataparallel: buffers: %w", err)
 	}
 	m.lay.bind(m.params, m.value, m.grad, !m.shared || ms.first)
+	for _, seg := range m.lay.segments {
+		if seg.factor {
+			g.Nodes()[seg.node].Layer.(layer.Factored).LeaveWeightGrad(true)
+			m.tick = make([]float32, m.t.Size())
+		}
+	}
 
 	// One collective per algorithm in use; segments share them.
 	byAlg := map[string]exchange.Collective{}
@@ -193,12 +205,12 @@ func (m *member) update(s int) {
 // nodeDone starts the exchange of the segment node i completes. It runs
 // inside the backward pass.
 func (m *member) nodeDone(i int) {
-	s := m.lay.segOf[i]
-	if s < 0 {
-		return
+	for _, s := range [2]int{m.lay.factorOf[i], m.lay.segOf[i]} {
+		if s >= 0 {
+			seg := m.lay.segments[s]
+			m.queue.Start(m.grad[seg.lo:seg.hi], nil)
+		}
 	}
-	seg := m.lay.segments[s]
-	m.queue.Start(m.grad[seg.lo:seg.hi], nil)
 }
 
 // trainStep trains this member's share of a step: forward on m.x, m.y,
@@ -279,6 +291,9 @@ func (m *member) gatherState() error {
 		for _, o := range m.parts[s] {
 			o.copyHistory(m.stateBuf)
 		}
+		if m.shared {
+			continue // one buffer for the group (Group.State)
+		}
 		if err := m.colls[s].AllGather(m.stateBuf[seg.lo:seg.hi]); err != nil {
 			return fmt.Errorf("dataparallel: gather the solver state: %w", err)
 		}
@@ -327,6 +342,9 @@ func (m *member) account() {
 		state += 4 * int64(len(m.stateBuf))
 	} else {
 		mem.Set(device.Transfer, 4*int64(len(m.stateBuf)))
+	}
+	if m.shared && !m.replicated {
+		mem.Set(device.Transfer, 4*int64(len(m.stateBuf))/int64(m.t.Size()))
 	}
 	mem.Set(device.SolverState, state)
 	mem.Set(device.Activations, m.net.ActivationBytes())

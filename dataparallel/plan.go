@@ -26,6 +26,11 @@ type Plan struct {
 type SegmentPlan struct {
 	Layers string // "fc5", or "fc3+fc2" when small layers share a segment
 	Plan   exchange.Plan
+
+	// Factors says that the owners compute the segment's gradient from
+	// the replicas' factors (Note [Sufficient factors]); Plan's algorithm
+	// then only carries the barrier before it.
+	Factors bool
 }
 
 // String reads like the whole plan's, followed by the segments:
@@ -39,8 +44,11 @@ func (p Plan) String() string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, " %s %s %s", s.Layers, exchange.FormatBytes(s.Plan.Bytes),
-			s.Plan.Config.Algorithm)
+		how := s.Plan.Config.Algorithm
+		if s.Factors {
+			how = "sufficient factors"
+		}
+		fmt.Fprintf(&b, " %s %s %s", s.Layers, exchange.FormatBytes(s.Plan.Bytes), how)
 	}
 	switch p.State {
 	case ReplicatedState:
@@ -67,7 +75,7 @@ func plan(topo exchange.Topology, lay *layout, cfg Config) (Plan, error) {
 		if err != nil {
 			return Plan{}, fmt.Errorf("dataparallel: plan of %s: %w", s.name, err)
 		}
-		p.Segments = append(p.Segments, SegmentPlan{Layers: s.name, Plan: sp})
+		p.Segments = append(p.Segments, SegmentPlan{Layers: s.name, Plan: sp, Factors: s.factor})
 	}
 	return p, nil
 }

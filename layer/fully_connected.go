@@ -23,7 +23,16 @@ type FullyConnected struct {
 	out             []float32
 	n               int
 	transposeWorker func(worker, lo, hi int)
+
+	// leaveWeightGrad makes Backward skip dW (Factored).
+	leaveWeightGrad bool
 }
+
+// FactoredWeight implements Factored: the weight, Outputs×K.
+func (l *FullyConnected) FactoredWeight() *Param { return l.weight }
+
+// LeaveWeightGrad implements Factored.
+func (l *FullyConnected) LeaveWeightGrad(leave bool) { l.leaveWeightGrad = leave }
 
 // NewFullyConnected returns a fully connected layer; fills left unset
 // default to xavier for the weight and constant 0 for the bias.
@@ -207,8 +216,10 @@ func (l *FullyConnected) Backward(ctx *Context, in []*tensor.Tensor, out, dOut *
 	n, outputs := in[0].Batch(), l.cfg.Outputs
 	x := blas.Matrix(n, l.k, in[0].Data)
 	dy := blas.Matrix(n, outputs, dOut.Data)
-	dw := blas.Matrix(outputs, l.k, l.weight.Grad.Data)
-	ctx.BLAS.Sgemm(blas.Trans, blas.NoTrans, 1, dy, x, 0, dw)
+	if !l.leaveWeightGrad {
+		dw := blas.Matrix(outputs, l.k, l.weight.Grad.Data)
+		ctx.BLAS.Sgemm(blas.Trans, blas.NoTrans, 1, dy, x, 0, dw)
+	}
 
 	if l.bias != nil {
 		db := l.bias.Grad.Data

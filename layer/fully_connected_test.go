@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/mariana-dl/mariana/blas/native"
 	"github.com/mariana-dl/mariana/layer"
 	"github.com/mariana-dl/mariana/layer/gradcheck"
 	"github.com/mariana-dl/mariana/tensor"
@@ -153,4 +154,69 @@ func BenchmarkFullyConnected(b *testing.B) {
 		l.Backward(ctx, []*tensor.Tensor{x}, out, dOut, []*tensor.Tensor{dx})
 	}
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// TestFullyConnectedLeavesWeightGrad checks layer.Factored: with the weight
+// gradient left to the caller, Backward does not touch it, computes the
+// bias and input gradients as before, and the factors give dW = dOutᵀ·x.
+func TestFullyConnectedLeavesWeightGrad(t *testing.T) {
+	const n, k, outputs = 3, 5, 4
+	rng := rand.New(rand.NewPCG(5, 6))
+	l := layer.NewFullyConnected("fc1", layer.FullyConnectedConfig{Outputs: outputs})
+	if _, err := l.Setup([]tensor.Shape{{k}}); err != nil {
+		t.Fatal(err)
+	}
+	l.Init(1)
+	ctx := &layer.Context{BLAS: native.New(1), SerialBLAS: native.New(1), Threads: 1}
+	x, out, dOut := tensor.New(n, k), tensor.New(n, outputs), tensor.New(n, outputs)
+	for _, tt := range []*tensor.Tensor{x, dOut} {
+		for i := range tt.Data {
+			tt.Data[i] = float32(rng.NormFloat64())
+		}
+	}
+	backward := func() (dw, db, dx []float32) {
+		dIn := tensor.New(n, k)
+		l.Forward(ctx, []*tensor.Tensor{x}, out)
+		l.Backward(ctx, []*tensor.Tensor{x}, out, dOut, []*tensor.Tensor{dIn})
+		return append([]float32(nil), l.Params()[0].Grad.Data...),
+			append([]float32(nil), l.Params()[1].Grad.Data...), dIn.Data
+	}
+	dw, db, dx := backward()
+
+	var f layer.Factored = l
+	if f.FactoredWeight() != l.Params()[0] {
+		t.Fatal("the factored weight is not the layer's weight")
+	}
+	f.LeaveWeightGrad(true)
+	grad := l.Params()[0].Grad.Data
+	for i := range grad {
+		grad[i] = 7
+	}
+	_, db2, dx2 := backward()
+	for i, g := range grad {
+		if g != 7 {
+			t.Fatalf("weight gradient [%d] = %v, want it left alone", i, g)
+		}
+	}
+	for i := range db {
+		if db2[i] != db[i] {
+			t.Errorf("bias gradient [%d] = %v, want %v", i, db2[i], db[i])
+		}
+	}
+	for i := range dx {
+		if dx2[i] != dx[i] {
+			t.Errorf("input gradient [%d] = %v, want %v", i, dx2[i], dx[i])
+		}
+	}
+	for o := range outputs {
+		for j := range k {
+			var s float64
+			for i := range n {
+				s += float64(dOut.Data[i*outputs+o]) * float64(x.Data[i*k+j])
+			}
+			if d := s - float64(dw[o*k+j]); d > 1e-5 || d < -1e-5 {
+				t.Errorf("dW[%d,%d] = %v, dOutᵀ·x gives %v", o, j, dw[o*k+j], s)
+			}
+		}
+	}
 }

@@ -50,3 +50,19 @@ type Initializer interface {
 type FLOPer interface {
 	ForwardFLOPs() int64
 }
+
+// Factored is a layer whose weight gradient is the product of two factors
+// the passes already hold: dW = dOutᵀ·x, where x is the layer's only input
+// with each sample flattened to one row and dOut is the gradient of its
+// output. A data-parallel trainer whose replicas share memory can then
+// compute the rows of dW a device owns over every replica's samples,
+// instead of each replica computing all of dW over its own and the
+// replicas summing them (sufficient factors).
+type Factored interface {
+	// FactoredWeight returns the weight, a matrix of one row per output.
+	FactoredWeight() *Param
+
+	// LeaveWeightGrad makes Backward leave the weight gradient alone
+	// (leave) or compute it; the other gradients are computed either way.
+	LeaveWeightGrad(leave bool)
+}

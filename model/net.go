@@ -272,6 +272,14 @@ func (n *Net) Logits() *tensor.Tensor {
 	return n.out[n.src[n.g.Loss()][0]]
 }
 
+// Input returns input j of node i from the last Forward.
+func (n *Net) Input(i, j int) *tensor.Tensor { return n.inBuf[i][j] }
+
+// OutputGrad returns the gradient of the loss with respect to node i's
+// output from the last Backward; it is final from the moment node i's
+// backward pass starts until the next Forward.
+func (n *Net) OutputGrad(i int) *tensor.Tensor { return n.dOut[i] }
+
 // Output returns node i's output from the last Forward. A convolution
 // whose only reader is a ReLU shares that ReLU's output (see fuseReLUs).
 func (n *Net) Output(i int) *tensor.Tensor { return n.out[i] }
