@@ -5,7 +5,9 @@
 #
 #   owner       each partition's sums stay with the device that owns the
 #               partition (Mariana's approximate adaptive learning rate):
-#               only gradients and parameters are exchanged
+#               no sums are exchanged (and in-process devices, which then
+#               compute the weights' gradients from each other's factors,
+#               exchange only the biases' gradients)
 #   replicated  every device keeps all the sums, as exact AdaGrad on replicas
 #               does: the owners send their new sums every step
 #

@@ -21,7 +21,11 @@ import (
 //
 // where forward, backward and the update of every parameter are measured
 // on one device (MeasureCost) and Predict is the exchange package's
-// latency-bandwidth model on the topology's fitted links. The passes over
+// latency-bandwidth model on the topology's fitted links; devices of one
+// process pay the reduce-scatter only (Note [Shared parameters]). It
+// prices the weights such devices compute from factors (Note [Sufficient
+// factors]) as a reduce-scatter too, which bounds what their barrier and
+// products add from above. The passes over
 // a member's share are measured on the share itself when MeasureCost was
 // asked for that group size, because a device's matrix products run
 // slower per sample on fewer samples (on the 2-core machine the MLP's

@@ -31,6 +31,17 @@ import "github.com/mariana-dl/mariana/blas"
 // between machines to save bandwidth, Poseidon, 2017; here they are read
 // in place to save the sums.) On the 2-core machine 2 devices train the
 // speech DNN 7% faster this way and the MLP about 3%.
+//
+// TODO: even so, 2 devices of one core each reach 83% (MLP) and 87%
+// (speech-dnn) of twice one device on the 2-core machine, short of 90%:
+// at half the batch OpenBLAS packs the whole weight matrix for half the
+// work, and two busy cores slow each other down (two independent runs at
+// half the batch reach 86% and 89%). Replicas sharing packed weights would
+// need a matrix product of our own as fast as OpenBLAS (0.3.21 has no
+// packing API). Convolutions, whose weight gradient is a product of
+// factors too (the unrolled input and the output gradient), still
+// exchange gradients: the direct convolution kernels hold no unrolled
+// input to share.
 
 // factorGrad computes the weight gradient of the rows of factor segment s
 // that this member owns, over every member's samples: for each member in
