@@ -32,6 +32,25 @@ var designs = []design{
 	{"sufficient factors", sufficientFactors},
 }
 
+// sum adds the other replicas' gradients of values [lo, hi) of layer i to
+// replica m's (the reduce-scatter of a partition m owns) and returns them.
+func (g *group) sum(m, i, lo, hi int) []float32 {
+	mine := g.reps[m].grad[i][lo:hi]
+	for p, r := range g.reps {
+		if p != m {
+			kernel.Add(mine, r.grad[i][lo:hi])
+		}
+	}
+	return mine
+}
+
+// owned returns the values of layer l's weight that member m owns: its
+// rows, as a range of the row-major matrix.
+func owned(l shape, m int) (int, int) {
+	lo, hi := rowsOf(l.outputs, m)
+	return lo * l.inputs, hi * l.inputs
+}
+
 // rowsOf returns the rows of n that member r owns or computes.
 func rowsOf(n, r int) (int, int) { return r * n / members, (r + 1) * n / members }
 
@@ -40,21 +59,16 @@ func oneDevice(net network, impl blas.Impl, rng *rand.Rand) *group {
 	w := newWeights(net, rng)
 	r := newReplica(net, impl, w, nil, net.batch, rng)
 	return &group{reps: []*replica{r}, step: func(int) {
-		r.forward(0, net.batch)
-		for i := len(net.layers) - 1; i >= 0; i-- {
-			r.weightGrad(net, i, 0, net.batch, 0, net.layers[i].outputs)
-			r.inputGrad(net, i, 0, net.batch, w)
-		}
+		r.passes(net, net.batch, w)
 		for i := range net.layers {
 			update(w.value[i], w.hist[i], r.grad[i])
 		}
 	}}
 }
 
-// noExchange runs each replica's passes on its share of the batch and its
-// update of the rows it owns, from its own gradients alone: everything a
-// data-parallel member computes but nothing it exchanges or waits for.
-func noExchange(net network, impl blas.Impl, rng *rand.Rand) *group {
+// ownCopies makes a group of replicas with a copy of the parameters each,
+// returned beside it, for a share of the batch each.
+func ownCopies(net network, impl blas.Impl, rng *rand.Rand) (*group, []*weights) {
 	g := &group{}
 	var ws []*weights
 	for range members {
@@ -62,17 +76,20 @@ func noExchange(net network, impl blas.Impl, rng *rand.Rand) *group {
 		ws = append(ws, w)
 		g.reps = append(g.reps, newReplica(net, impl, w, nil, net.batch/members, rng))
 	}
+	return g, ws
+}
+
+// noExchange runs each replica's passes on its share of the batch and its
+// update of the rows it owns, from its own gradients alone: everything a
+// data-parallel member computes but nothing it exchanges or waits for.
+func noExchange(net network, impl blas.Impl, rng *rand.Rand) *group {
+	g, ws := ownCopies(net, impl, rng)
 	n := net.batch / members
 	g.step = func(m int) {
 		r, w := g.reps[m], ws[m]
-		r.forward(0, n)
-		for i := len(net.layers) - 1; i >= 0; i-- {
-			r.weightGrad(net, i, 0, n, 0, net.layers[i].outputs)
-			r.inputGrad(net, i, 0, n, w)
-		}
+		r.passes(net, n, w)
 		for i, l := range net.layers {
-			lo, hi := rowsOf(l.outputs, m)
-			lo, hi = lo*l.inputs, hi*l.inputs
+			lo, hi := owned(l, m)
 			update(w.value[i][lo:hi], w.hist[i][lo:hi], r.grad[i][lo:hi])
 		}
 	}
@@ -85,33 +102,16 @@ func noExchange(net network, impl blas.Impl, rng *rand.Rand) *group {
 // adds the other's partition to its own (reduce-scatter), updates its rows
 // and writes them into the other's parameters (all-gather).
 func exchangeGradients(net network, impl blas.Impl, rng *rand.Rand) *group {
-	g := &group{}
-	var ws []*weights
-	for range members {
-		w := newWeights(net, rng)
-		ws = append(ws, w)
-		g.reps = append(g.reps, newReplica(net, impl, w, nil, net.batch/members, rng))
-	}
+	g, ws := ownCopies(net, impl, rng)
 	n, bar := net.batch/members, newBarrier(members)
 	g.step = func(m int) {
 		r, w := g.reps[m], ws[m]
-		r.forward(0, n)
-		for i := len(net.layers) - 1; i >= 0; i-- {
-			r.weightGrad(net, i, 0, n, 0, net.layers[i].outputs)
-			r.inputGrad(net, i, 0, n, w)
-		}
+		r.passes(net, n, w)
 		bar.wait()
 
 		for i, l := range net.layers {
-			lo, hi := rowsOf(l.outputs, m)
-			lo, hi = lo*l.inputs, hi*l.inputs
-			mine := r.grad[i][lo:hi]
-			for p := range members {
-				if p != m {
-					kernel.Add(mine, g.reps[p].grad[i][lo:hi])
-				}
-			}
-			update(w.value[i][lo:hi], w.hist[i][lo:hi], mine)
+			lo, hi := owned(l, m)
+			update(w.value[i][lo:hi], w.hist[i][lo:hi], g.sum(m, i, lo, hi))
 			for p := range members {
 				if p != m {
 					copy(ws[p].value[i][lo:hi], w.value[i][lo:hi])
@@ -136,23 +136,12 @@ func sharedParameters(net network, impl blas.Impl, rng *rand.Rand) *group {
 	n, bar := net.batch/members, newBarrier(members)
 	g.step = func(m int) {
 		r := g.reps[m]
-		r.forward(0, n)
-		for i := len(net.layers) - 1; i >= 0; i-- {
-			r.weightGrad(net, i, 0, n, 0, net.layers[i].outputs)
-			r.inputGrad(net, i, 0, n, w)
-		}
+		r.passes(net, n, w)
 		bar.wait()
 
 		for i, l := range net.layers {
-			lo, hi := rowsOf(l.outputs, m)
-			lo, hi = lo*l.inputs, hi*l.inputs
-			mine := g.reps[m].grad[i][lo:hi]
-			for p := range members {
-				if p != m {
-					kernel.Add(mine, g.reps[p].grad[i][lo:hi])
-				}
-			}
-			update(w.value[i][lo:hi], w.hist[i][lo:hi], mine)
+			lo, hi := owned(l, m)
+			update(w.value[i][lo:hi], w.hist[i][lo:hi], g.sum(m, i, lo, hi))
 		}
 		bar.wait()
 	}
@@ -197,8 +186,7 @@ func sufficientFactors(net network, impl blas.Impl, rng *rand.Rand) *group {
 		bar.wait()
 
 		for i, l := range net.layers {
-			o0, o1 := rowsOf(l.outputs, m)
-			o0, o1 = o0*l.inputs, o1*l.inputs
+			o0, o1 := owned(l, m)
 			update(w.value[i][o0:o1], w.hist[i][o0:o1], grad[i][o0:o1])
 		}
 		bar.wait()

@@ -103,6 +103,16 @@ func (r *replica) forward(lo, hi int) {
 	}
 }
 
+// passes runs the forward and backward passes on the first n rows of the
+// activations: every layer's whole weight gradient and input gradient.
+func (r *replica) passes(net network, n int, w *weights) {
+	r.forward(0, n)
+	for i := len(net.layers) - 1; i >= 0; i-- {
+		r.weightGrad(net, i, 0, n, 0, net.layers[i].outputs)
+		r.inputGrad(net, i, 0, n, w)
+	}
+}
+
 // inputGrad computes layer i's dx = dy·W on rows [lo, hi), as the layer's
 // backward pass does. The first layer has none to compute.
 func (r *replica) inputGrad(net network, i, lo, hi int, w *weights) {

@@ -8,16 +8,22 @@ import "math"
 // fused multiply-add, so the assembly and the Go give the same bits and a
 // run does not depend on which one a machine takes.
 
+// avxLen returns how many of n elements the assembly loops take: a
+// multiple of 8, or none where there is no assembly.
+func avxLen(n int) int {
+	if !hasTile {
+		return 0
+	}
+	return n &^ 7
+}
+
 // Add sets dst[i] += src[i] for every i of dst; src must be at least as
 // long as dst.
 func Add(dst, src []float32) {
 	src = src[:len(dst)]
-	n := 0
-	if hasTile {
-		n = len(dst) &^ 7
-		if n > 0 {
-			addAVX(&dst[0], &src[0], n)
-		}
+	n := avxLen(len(dst))
+	if n > 0 {
+		addAVX(&dst[0], &src[0], n)
 	}
 	AddGo(dst[n:], src[n:])
 }
@@ -39,12 +45,9 @@ func AddGo(dst, src []float32) {
 // at least as long as w.
 func Momentum(w, grad, v []float32, rate, decay, mu float32) {
 	grad, v = grad[:len(w)], v[:len(w)]
-	n := 0
-	if hasTile {
-		n = len(w) &^ 7
-		if n > 0 {
-			momentumAVX(&w[0], &grad[0], &v[0], n, rate, decay, mu)
-		}
+	n := avxLen(len(w))
+	if n > 0 {
+		momentumAVX(&w[0], &grad[0], &v[0], n, rate, decay, mu)
 	}
 	MomentumGo(w[n:], grad[n:], v[n:], rate, decay, mu)
 }
@@ -65,12 +68,9 @@ func MomentumGo(w, grad, v []float32, rate, decay, mu float32) {
 // w[i] −= rate·g. grad must be at least as long as w.
 func SGD(w, grad []float32, rate, decay float32) {
 	grad = grad[:len(w)]
-	n := 0
-	if hasTile {
-		n = len(w) &^ 7
-		if n > 0 {
-			sgdAVX(&w[0], &grad[0], n, rate, decay)
-		}
+	n := avxLen(len(w))
+	if n > 0 {
+		sgdAVX(&w[0], &grad[0], n, rate, decay)
 	}
 	SGDGo(w[n:], grad[n:], rate, decay)
 }
@@ -90,12 +90,9 @@ func SGDGo(w, grad []float32, rate, decay float32) {
 // as w.
 func Nesterov(w, grad, v []float32, rate, decay, mu float32) {
 	grad, v = grad[:len(w)], v[:len(w)]
-	n := 0
-	if hasTile {
-		n = len(w) &^ 7
-		if n > 0 {
-			nesterovAVX(&w[0], &grad[0], &v[0], n, rate, decay, mu, 1+mu)
-		}
+	n := avxLen(len(w))
+	if n > 0 {
+		nesterovAVX(&w[0], &grad[0], &v[0], n, rate, decay, mu, 1+mu)
 	}
 	NesterovGo(w[n:], grad[n:], v[n:], rate, decay, mu)
 }
@@ -118,12 +115,9 @@ func NesterovGo(w, grad, v []float32, rate, decay, mu float32) {
 // the root correctly rounded. grad and h must be at least as long as w.
 func AdaGrad(w, grad, h []float32, rate, decay, eps float32) {
 	grad, h = grad[:len(w)], h[:len(w)]
-	n := 0
-	if hasTile {
-		n = len(w) &^ 7
-		if n > 0 {
-			adaGradAVX(&w[0], &grad[0], &h[0], n, rate, decay, eps)
-		}
+	n := avxLen(len(w))
+	if n > 0 {
+		adaGradAVX(&w[0], &grad[0], &h[0], n, rate, decay, eps)
 	}
 	AdaGradGo(w[n:], grad[n:], h[n:], rate, decay, eps)
 }
