@@ -90,3 +90,33 @@ func TestDevicesReportOneDeviceLoss(t *testing.T) {
 		}
 	}
 }
+
+// TestClosedGroupLeavesTheJobTrainable checks that a group hands the job's
+// network back as it found it: its fully connected layers compute their
+// weight gradients again once the group is closed.
+func TestClosedGroupLeavesTheJobTrainable(t *testing.T) {
+	job := buildJob(t, adagradSpec)
+	g, err := NewLocal(job, cpus(t, 2), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w := job.Net.Params()[0]
+	clear(w.Grad.Data)
+	tr, err := train.New(train.Config{Steps: 1}, job.Net, job.Solver, job.Batches(), nil,
+		job.Context, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tr.StepOnce(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range w.Grad.Data {
+		if v != 0 {
+			return
+		}
+	}
+	t.Errorf("%s has no gradient after a step on one device", w.Name)
+}

@@ -229,6 +229,7 @@ func (g *Group) serve(i int, m *member, cmds <-chan command, ready chan<- error)
 			// may read the parameters, which then live on the heap.
 			r.err = m.close()
 			m.release()
+			m.restoreLayers()
 		}
 		if r.err != nil {
 			r.err = fmt.Errorf("%s (rank %d): %w", m.dev.Name(), m.rank, r.err)
@@ -510,5 +511,6 @@ func (g *Group) closeMembers() {
 	for _, m := range g.local {
 		m.close()
 		m.release()
+		m.restoreLayers()
 	}
 }

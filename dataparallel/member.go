@@ -202,8 +202,9 @@ func (m *member) update(s int) {
 	}
 }
 
-// nodeDone starts the exchange of the segment node i completes. It runs
-// inside the backward pass.
+// nodeDone starts the exchanges of the segments node i completes: its
+// weight's factor segment, then the segment its other parameters close. It
+// runs inside the backward pass.
 func (m *member) nodeDone(i int) {
 	for _, s := range [2]int{m.lay.factorOf[i], m.lay.segOf[i]} {
 		if s >= 0 {
@@ -341,10 +342,11 @@ func (m *member) account() {
 	if m.replicated {
 		state += 4 * int64(len(m.stateBuf))
 	} else {
-		mem.Set(device.Transfer, 4*int64(len(m.stateBuf)))
-	}
-	if m.shared && !m.replicated {
-		mem.Set(device.Transfer, 4*int64(len(m.stateBuf))/int64(m.t.Size()))
+		transfer := 4 * int64(len(m.stateBuf))
+		if m.shared {
+			transfer /= int64(m.t.Size()) // one gather buffer for the group
+		}
+		mem.Set(device.Transfer, transfer)
 	}
 	mem.Set(device.SolverState, state)
 	mem.Set(device.Activations, m.net.ActivationBytes())
@@ -367,6 +369,18 @@ func (m *member) close() error {
 func (m *member) closeCollectives() {
 	for _, c := range m.uniq {
 		c.Close()
+	}
+}
+
+// restoreLayers gives the replica's factored layers their weight
+// gradients back: the first member's replica is the job's own network,
+// which may train alone after the group. Call it where nothing computes on
+// the replica.
+func (m *member) restoreLayers() {
+	for _, seg := range m.lay.segments {
+		if seg.factor {
+			m.net.Graph().Nodes()[seg.node].Layer.(layer.Factored).LeaveWeightGrad(false)
+		}
 	}
 }
 
