@@ -1,6 +1,9 @@
 package dataparallel
 
-import "github.com/mariana-dl/mariana/blas"
+import (
+	"github.com/mariana-dl/mariana/blas"
+	"github.com/mariana-dl/mariana/exchange"
+)
 
 // Note [Sufficient factors]
 //
@@ -69,4 +72,16 @@ func (m *member) factorGrad(s int) {
 				blas.Matrix(n, seg.cols, x.Data[:n*seg.cols]), beta, dw)
 		}
 	}
+}
+
+// rowPartitions cuts factor segment seg into whole rows, one share per
+// member of a group of size in rank order: an owner computes its rows'
+// gradient.
+func rowPartitions(seg segment, size int) []exchange.Range {
+	ranges := make([]exchange.Range, 0, size)
+	for r := range size {
+		lo, hi := share(r, size, seg.rows)
+		ranges = append(ranges, exchange.Range{Lo: lo * seg.cols, Hi: hi * seg.cols, Owner: r})
+	}
+	return ranges
 }

@@ -126,7 +126,9 @@ func newMember(dev device.Device, g *model.Graph, net *model.Net, ms memberSpec)
 	for _, seg := range m.lay.segments {
 		if seg.factor {
 			g.Nodes()[seg.node].Layer.(layer.Factored).LeaveWeightGrad(true)
-			m.tick = make([]float32, m.t.Size())
+			if m.tick == nil {
+				m.tick = make([]float32, m.t.Size())
+			}
 		}
 	}
 

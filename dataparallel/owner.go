@@ -49,15 +49,11 @@ func ownParts(lay *layout, colls []exchange.Collective, rank int, params []*laye
 	value, grad []float32) [][]*owned {
 	parts := make([][]*owned, len(lay.segments))
 	for s, seg := range lay.segments {
-		ranges := colls[s].Partitions(seg.hi - seg.lo)
+		var ranges []exchange.Range
 		if seg.factor {
-			// Whole rows: an owner computes its rows' gradient.
-			ranges = ranges[:0:0]
-			for r := range colls[s].Size() {
-				lo, hi := share(r, colls[s].Size(), seg.rows)
-				ranges = append(ranges, exchange.Range{Lo: lo * seg.cols, Hi: hi * seg.cols,
-					Owner: r})
-			}
+			ranges = rowPartitions(seg, colls[s].Size())
+		} else {
+			ranges = colls[s].Partitions(seg.hi - seg.lo)
 		}
 		for _, r := range ranges {
 			if r.Owner != rank || r.Len() == 0 {
